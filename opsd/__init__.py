@@ -1,0 +1,19 @@
+"""opsd: multi-model extrapolation of On-Policy Self-Distillation gains.
+
+The helper package of the OPSD scaling book.  Sections of the paper map to
+modules: data (3.1), laws and fitting (2.1, Eqs. (1)-(6)), averaging
+(Eqs. (7)-(9)) and bootstrap (2.5).
+"""
+
+from .averaging import CRITERIA, AveragedPrediction, akaike_weights, model_average
+from .bootstrap import BootstrapResult, bootstrap, percentile_interval
+from .data import GainData, load_gains
+from .fitting import FitResult, FitSet, fit_all, fit_law
+from .laws import LAW_NAMES, LAWS, ScalingLaw, get_law
+
+__all__ = [
+    "AveragedPrediction", "BootstrapResult", "CRITERIA", "FitResult", "FitSet", "GainData",
+    "LAWS", "LAW_NAMES", "ScalingLaw", "akaike_weights", "bootstrap", "fit_all", "fit_law",
+    "get_law", "load_gains", "model_average", "percentile_interval",
+]
+__version__ = "0.1.0"

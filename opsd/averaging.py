@@ -1,0 +1,110 @@
+"""Akaike weights and model-averaged extrapolation (Section 2.1, Eqs. (7)-(9))."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .fitting import FitSet
+
+__all__ = ["CRITERIA", "akaike_weights", "AveragedPrediction", "model_average"]
+
+CRITERIA = ("aic", "aicc", "bic")
+
+
+def akaike_weights(values, axis: int = -1) -> np.ndarray:
+    """Eq. (7): w_m proportional to exp(-Delta_m / 2), Delta_m = IC_m - min IC.
+
+    Works along ``axis`` of a batch.  An infinite criterion (a failed fit, or
+    AICc with no degrees of freedom left) gets weight 0; if several are
+    -inf (perfect fits with an estimated sigma) they share the weight equally.
+    NaN criteria are not allowed: they mean a fit was not checked for failure.
+    """
+    values = np.asarray(values, float)
+    if np.isnan(values).any():
+        raise ValueError("information criteria contain NaN; failed fits must be given +inf")
+    best = np.min(values, axis=axis, keepdims=True)
+    with np.errstate(invalid="ignore"):
+        delta = np.where(np.isneginf(best), np.where(np.isneginf(values), 0.0, np.inf), values - best)
+    raw = np.exp(-0.5 * delta)
+    total = np.sum(raw, axis=axis, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, raw / total, np.nan)
+
+
+@dataclass(frozen=True, repr=False)
+class AveragedPrediction:
+    """Per-law and model-averaged predictions at ``sizes``.
+
+    ``means`` and ``sds`` have one row per law in ``names``; ``mean`` is
+    Eq. (8) and ``sd**2 = within_sd**2 + between_sd**2`` is Eq. (9).
+    """
+
+    sizes: np.ndarray
+    criterion: str
+    names: tuple[str, ...]
+    weights: np.ndarray
+    means: np.ndarray
+    sds: np.ndarray
+    mean: np.ndarray
+    within_sd: np.ndarray
+    between_sd: np.ndarray
+
+    @property
+    def sd(self) -> np.ndarray:
+        return np.hypot(self.within_sd, self.between_sd)
+
+    def at(self, size: float) -> dict:
+        """The averaged prediction at one of ``sizes`` as plain floats."""
+        matches = np.flatnonzero(np.isclose(self.sizes, size))
+        if matches.size == 0:
+            raise ValueError(f"size {size:g} was not predicted; predicted sizes: {self.sizes.tolist()}")
+        i = matches[0]
+        return {"size_b": float(self.sizes[i]), "mean": float(self.mean[i]), "sd": float(self.sd[i]),
+                "within_sd": float(self.within_sd[i]), "between_sd": float(self.between_sd[i])}
+
+    def to_frame(self):
+        """One row per (law, size) plus the model average, for display."""
+        import pandas as pd
+
+        rows = []
+        for j, size in enumerate(self.sizes):
+            for i, name in enumerate(self.names):
+                rows.append({"size_b": size, "model": name, "weight": self.weights[i],
+                             "mean": self.means[i, j], "sd": self.sds[i, j]})
+            rows.append({"size_b": size, "model": "average", "weight": float(np.sum(self.weights)),
+                         "mean": self.mean[j], "sd": self.sd[j]})
+        return pd.DataFrame(rows).set_index(["size_b", "model"])
+
+    def __repr__(self) -> str:
+        parts = [f"{s:g}B: {m:.1f} +/- {d:.1f}" for s, m, d in zip(self.sizes, self.mean, self.sd)]
+        return f"AveragedPrediction({self.criterion}; " + "; ".join(parts) + ")"
+
+
+def model_average(fits: FitSet, sizes, criterion: str = "aic") -> AveragedPrediction:
+    """Eqs. (7)-(9) at ``sizes`` from the converged fits in ``fits``.
+
+    Failed fits get weight zero and are listed in ``fits.failed``.
+    Within-model variance uses each fit's linearised prediction variance.
+    """
+    if criterion not in CRITERIA:
+        raise ValueError(f"unknown criterion {criterion!r}; expected one of {', '.join(CRITERIA)}")
+    sizes = np.atleast_1d(np.asarray(sizes, float))
+    if sizes.size == 0 or not np.all(np.isfinite(sizes)) or np.any(sizes <= 0):
+        raise ValueError(f"prediction sizes must be finite and > 0, got {sizes.tolist()}")
+    used = fits.converged
+    if not used:
+        raise ValueError("no scaling law converged, so there is nothing to average: "
+                         + ", ".join(f.name for f in fits.failed) + " failed")
+    weights = akaike_weights([getattr(f, criterion) for f in used])
+    preds = [f.predict(sizes) for f in used]
+    means = np.array([m for m, _ in preds])
+    sds = np.array([s for _, s in preds])
+    mean = weights @ means
+    within = weights @ sds**2
+    between = weights @ (means - mean) ** 2
+    return AveragedPrediction(
+        sizes=sizes, criterion=criterion, names=tuple(f.name for f in used), weights=weights,
+        means=means, sds=sds, mean=mean, within_sd=np.sqrt(within), between_sd=np.sqrt(between),
+    )

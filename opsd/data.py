@@ -1,0 +1,161 @@
+"""Observed OPSD gains: loading and validation (Section 3.1).
+
+Validation happens once, here, at the boundary.  Every problem raises a
+``ValueError`` that names the line and column it was found in and what was
+expected, so that neither the book nor the command line ever works on data
+that were silently repaired.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["GainData", "load_gains", "REQUIRED_COLUMNS", "OPTIONAL_COLUMNS"]
+
+REQUIRED_COLUMNS = ("size_b", "gain")
+OPTIONAL_COLUMNS = ("se",)
+
+
+def _frozen(values) -> np.ndarray:
+    arr = np.array(values, dtype=float)
+    arr.setflags(write=False)
+    return arr
+
+
+@dataclass(frozen=True, repr=False)
+class GainData:
+    """Gains (percentage points) at model sizes (billions of parameters).
+
+    ``se`` holds the standard error of each gain, or is ``None`` when the
+    errors are unknown and one shared sigma must be estimated from the fit.
+    Points are kept sorted by size.
+    """
+
+    sizes: np.ndarray
+    gains: np.ndarray
+    se: np.ndarray | None = None
+    source: str = "arrays"
+
+    @classmethod
+    def from_arrays(cls, sizes, gains, se=None, source: str = "arrays") -> "GainData":
+        """Validate plain sequences and build a :class:`GainData`."""
+        columns = {"size_b": sizes, "gain": gains}
+        if se is not None:
+            columns["se"] = se
+        arrays = {}
+        for name, values in columns.items():
+            try:
+                arr = np.asarray(values, dtype=float)
+            except (TypeError, ValueError):
+                raise ValueError(f"{source}: column {name!r} is not numeric") from None
+            if arr.ndim != 1:
+                raise ValueError(f"{source}: column {name!r} must be one-dimensional")
+            arrays[name] = arr
+        lengths = {name: len(arr) for name, arr in arrays.items()}
+        if len(set(lengths.values())) != 1:
+            raise ValueError(f"{source}: columns have different lengths {lengths}")
+        return cls._validated(arrays, [f"{source}: index {i}" for i in range(lengths["size_b"])], source)
+
+    @classmethod
+    def _validated(cls, arrays: dict, where: list[str], source: str) -> "GainData":
+        if not where:
+            raise ValueError(f"{source}: no data rows")
+        for name, arr in arrays.items():
+            for i, value in enumerate(arr):
+                if not math.isfinite(value):
+                    raise ValueError(f"{where[i]}, column {name!r}: value {value} is not finite")
+                if name in ("size_b", "se") and value <= 0:
+                    raise ValueError(f"{where[i]}, column {name!r}: must be > 0, got {value:g}")
+        first_seen: dict[float, int] = {}
+        for i, size in enumerate(arrays["size_b"]):
+            if size in first_seen:
+                raise ValueError(
+                    f"{where[i]}: duplicate size_b {size:g} (also at {where[first_seen[size]]})"
+                )
+            first_seen[size] = i
+        order = np.argsort(arrays["size_b"], kind="stable")
+        se = arrays.get("se")
+        return cls(
+            sizes=_frozen(arrays["size_b"][order]),
+            gains=_frozen(arrays["gain"][order]),
+            se=None if se is None else _frozen(se[order]),
+            source=source,
+        )
+
+    @property
+    def n(self) -> int:
+        return len(self.sizes)
+
+    @property
+    def sigma_given(self) -> bool:
+        """True when standard errors were supplied (Eq. (6) weights)."""
+        return self.se is not None
+
+    def with_gains(self, gains, se=None) -> "GainData":
+        """The same sizes with new gains (and optionally new errors)."""
+        return GainData.from_arrays(
+            self.sizes, gains, self.se if se is None else se, source=self.source
+        )
+
+    def to_frame(self):
+        import pandas as pd
+
+        frame = pd.DataFrame({"size_b": self.sizes, "gain": self.gains})
+        if self.se is not None:
+            frame["se"] = self.se
+        return frame
+
+    def __repr__(self) -> str:
+        se = "estimated sigma" if self.se is None else "given se"
+        return f"GainData(n={self.n}, sizes={self.sizes.tolist()}, {se}, source={self.source!r})"
+
+
+def load_gains(path) -> GainData:
+    """Read a CSV with columns ``size_b``, ``gain`` and optionally ``se``.
+
+    Other columns are allowed and ignored; blank lines are skipped.  Any
+    other irregularity (unreadable file, missing column, ragged row,
+    non-numeric or non-finite value, size or se <= 0, duplicate size) raises
+    a ``ValueError`` naming the file, line and column.
+    """
+    path = Path(path)
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows = [(line, row) for line, row in enumerate(csv.reader(handle), start=1) if any(c.strip() for c in row)]
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ValueError(f"cannot read {path}: {reason}") from None
+    if not rows:
+        raise ValueError(f"{path} is empty: expected a header with columns size_b, gain[, se]")
+    header_line, header = rows[0]
+    header = [name.strip() for name in header]
+    for name in REQUIRED_COLUMNS:
+        if name not in header:
+            raise ValueError(
+                f"{path}: missing column {name!r} in the header "
+                f"(found {', '.join(repr(h) for h in header)}; expected size_b, gain and optionally se)"
+            )
+    duplicated = sorted({h for h in header if header.count(h) > 1 and h in REQUIRED_COLUMNS + OPTIONAL_COLUMNS})
+    if duplicated:
+        raise ValueError(f"{path}: column {duplicated[0]!r} appears more than once in the header")
+    wanted = [c for c in REQUIRED_COLUMNS + OPTIONAL_COLUMNS if c in header]
+    arrays = {c: [] for c in wanted}
+    where = []
+    for line, row in rows[1:]:
+        if len(row) != len(header):
+            raise ValueError(f"{path}, line {line}: {len(row)} fields, but the header has {len(header)}")
+        for name in wanted:
+            text = row[header.index(name)].strip()
+            try:
+                arrays[name].append(float(text))
+            except ValueError:
+                raise ValueError(f"{path}, line {line}, column {name!r}: {text!r} is not a number") from None
+        where.append(f"{path}, line {line}")
+    return GainData._validated(
+        {name: np.array(values, dtype=float) for name, values in arrays.items()}, where, str(path)
+    )

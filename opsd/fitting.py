@@ -1,0 +1,364 @@
+"""Weighted nonlinear least squares for the scaling laws (Section 2.1, Eq. (6)).
+
+One solver serves every fit in the package: a Levenberg-Marquardt iteration
+vectorised over a batch of independent problems (rows), using each law's
+analytic Jacobian.  A single fit is a batch of its starting points; a
+bootstrap is a batch of resamples times starting points.
+
+Standard errors are taken as absolute: the parameter covariance is
+``(J^T W J)^-1`` with ``W = diag(1/se^2)``, not rescaled by the reduced
+chi-square.  When no standard errors are given, one shared sigma is
+estimated by maximum likelihood (see :func:`fit_law`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .data import GainData
+from .laws import LAWS, ScalingLaw, get_law
+
+__all__ = ["FitResult", "FitSet", "fit_law", "fit_all", "solve_batch", "information_criteria"]
+
+# A fit has converged when the Gauss-Newton model predicts that no step can
+# lower chi^2 by more than this (relative to max(chi^2, 1)): the parameters
+# are then within ~1e-7 standard errors of the stationary point.
+DECREMENT_TOL = 1e-14
+MAX_ITER = 100
+
+
+def _normal_equations(law, sizes, gains, weights, params):
+    """chi^2, J^T W J and J^T W r for every row of ``params``."""
+    resid = gains - law(sizes, params)
+    jac = law.jacobian(sizes, params)
+    wjac = jac * weights[..., :, None]
+    chi2 = np.sum(weights * resid**2, axis=-1)
+    wjac_t = np.swapaxes(wjac, -1, -2)
+    hess = wjac_t @ jac
+    grad = (wjac_t @ resid[..., None])[..., 0]
+    return chi2, hess, grad
+
+
+def _solve(matrix, rhs):
+    """Batched solve of (B, k, k) systems; singular systems give non-finite rows.
+
+    The laws have two or three parameters, for which the explicit inverse
+    (adjugate over determinant) is many times faster than a LAPACK call per
+    row and needs no exception handling.
+    """
+    k = rhs.shape[-1]
+    m = matrix
+    if k == 2:
+        det = m[:, 0, 0] * m[:, 1, 1] - m[:, 0, 1] * m[:, 1, 0]
+        x0 = m[:, 1, 1] * rhs[:, 0] - m[:, 0, 1] * rhs[:, 1]
+        x1 = m[:, 0, 0] * rhs[:, 1] - m[:, 1, 0] * rhs[:, 0]
+        return np.stack([x0, x1], axis=-1) / det[:, None]
+    if k == 3:
+        r0, r1, r2 = m[:, 0], m[:, 1], m[:, 2]
+        # Columns of the inverse are the cofactor rows (cross products) / det.
+        c0, c1, c2 = np.cross(r1, r2), np.cross(r2, r0), np.cross(r0, r1)
+        det = np.sum(r0 * c0, axis=-1)
+        return (c0 * rhs[:, :1] + c1 * rhs[:, 1:2] + c2 * rhs[:, 2:]) / det[:, None]
+    return np.linalg.solve(matrix, rhs[..., None])[..., 0]
+
+
+def _keep_inside(law: ScalingLaw, params, step):
+    """Shorten steps so that parameters stay strictly inside the law's bounds.
+
+    A step may go at most 90% of the way to a bound (the fraction-to-boundary
+    rule of interior-point methods), so an open bound such as N0 > 0 is
+    never touched.
+    """
+    scale = np.ones(len(params))
+    for i, (lo, hi) in enumerate(law.bounds):
+        if np.isfinite(lo):
+            going = step[:, i] < 0
+            room = np.where(going, 0.9 * (params[:, i] - lo) / np.where(going, -step[:, i], 1.0), np.inf)
+            scale = np.minimum(scale, room)
+        if np.isfinite(hi):
+            going = step[:, i] > 0
+            room = np.where(going, 0.9 * (hi - params[:, i]) / np.where(going, step[:, i], 1.0), np.inf)
+            scale = np.minimum(scale, room)
+    return step * scale[:, None]
+
+
+def solve_batch(law: ScalingLaw, sizes, gains, se, starts, max_iter: int = MAX_ITER):
+    """Levenberg-Marquardt on a batch of independent weighted fits.
+
+    Parameters
+    ----------
+    law : the scaling law (Eqs. (1)-(5)).
+    sizes : (n,) model sizes.
+    gains : (B, n) observed gains, one row per problem.
+    se : (n,) standard errors shared by all rows, or (B, n); absolute.
+    starts : (B, k) starting parameters.
+
+    Returns
+    -------
+    params (B, k), chi2 (B,), converged (B,) boolean.  A row that does not
+    pass the convergence test within ``max_iter`` iterations, that stalls
+    (no step lowers chi^2 even with the largest damping), or whose numbers
+    become non-finite, is returned with ``converged=False``.  The common
+    case of a row that never converges is a fit with no finite optimum,
+    whose parameters crawl off towards a limit of the law (the sigmoid
+    becoming a power law as c grows without bound).
+    """
+    sizes = np.asarray(sizes, float)
+    y = np.atleast_2d(np.asarray(gains, float))
+    w = 1.0 / np.asarray(se, float) ** 2
+    batched_w = w.ndim == 2
+    p = np.array(starts, dtype=float).reshape(len(y), law.k)
+    out_params = p.copy()
+    out_chi2 = np.full(len(y), np.inf)
+    converged = np.zeros(len(y), dtype=bool)
+    rows = np.arange(len(y))
+    lam = np.full(len(y), 1e-3)
+    eye = np.eye(law.k)
+
+    def retire(keep, done=None):
+        """Store finished rows and shrink the working arrays to the rest."""
+        nonlocal rows, p, y, w, lam
+        gone = ~keep
+        out_params[rows[gone]] = p[gone]
+        out_chi2[rows[gone]] = c[gone]
+        if done is not None:
+            converged[rows[done]] = True
+        rows, p, y, lam = rows[keep], p[keep], y[keep], lam[keep]
+        if batched_w:
+            w = w[keep]
+
+    with np.errstate(all="ignore"):
+        for _ in range(max_iter):
+            if rows.size == 0:
+                break
+            c, hess, grad = _normal_equations(law, sizes, y, w, p)
+            # Stationary: even the full Gauss-Newton step would gain almost nothing.
+            decrement = np.sum(grad * _solve(hess, grad), axis=-1)
+            done = np.isfinite(decrement) & (np.abs(decrement) <= DECREMENT_TOL * np.maximum(c, 1.0))
+            keep = ~done & np.isfinite(c)
+            retire(keep, done)
+            c, hess, grad = c[keep], hess[keep], grad[keep]
+            if rows.size == 0:
+                break
+            diag = np.einsum("bii->bi", hess)
+            damping = lam[:, None] * (diag + 1e-12 * diag.max(axis=1, keepdims=True))
+            step = _keep_inside(law, p, _solve(hess + damping[:, :, None] * eye, grad))
+            trial = p + step
+            c_new = np.sum(w * (y - law(sizes, trial)) ** 2, axis=-1)
+            better = np.isfinite(c_new) & (c_new <= c)
+            p = np.where(better[:, None], trial, p)
+            c = np.where(better, c_new, c)
+            lam = np.where(better, lam * 0.3, lam * 10.0)
+            # Damping this large means even a tiny gradient step cannot lower
+            # chi^2: the row has stalled without passing the test.
+            retire(lam < 1e20)
+        else:
+            if rows.size:
+                c = np.sum(w * (y - law(sizes, p)) ** 2, axis=-1)
+                retire(np.zeros(rows.size, dtype=bool))
+    finite = np.all(np.isfinite(out_params), axis=1) & np.isfinite(out_chi2)
+    return out_params, out_chi2, converged & finite
+
+
+def multistart(law: ScalingLaw, sizes, gains, se, starts):
+    """Fit every row of ``gains`` from every start; keep the best converged one.
+
+    ``starts`` has shape (S, k) (shared by all rows) or (B, S, k).
+    Returns params (B, k), chi2 (B,), converged (B,).
+    """
+    gains = np.atleast_2d(np.asarray(gains, float))
+    starts = np.asarray(starts, float)
+    if starts.ndim == 2:
+        starts = np.broadcast_to(starts, (len(gains),) + starts.shape)
+    n_rows, n_starts, _ = starts.shape
+    se = np.asarray(se, float)
+    rep_se = np.repeat(se, n_starts, axis=0) if se.ndim == 2 else se
+    params, chi2, ok = solve_batch(
+        law, sizes, np.repeat(gains, n_starts, axis=0), rep_se, starts.reshape(-1, law.k)
+    )
+    params = params.reshape(n_rows, n_starts, law.k)
+    ranked = np.where(ok, chi2, np.inf).reshape(n_rows, n_starts)
+    best = np.argmin(ranked, axis=1)
+    rows = np.arange(n_rows)
+    found = np.isfinite(ranked[rows, best])
+    return params[rows, best], ranked[rows, best], found
+
+
+def information_criteria(chi2, n: int, k: int, sigma_given: bool) -> dict[str, np.ndarray]:
+    """AIC (Eq. (6)), AICc and BIC.
+
+    With given standard errors the paper's AIC = chi^2 + 2k is used, and
+    AICc = AIC + 2k(k+1)/(n-k-1), BIC = chi^2 + k ln n.  With one estimated
+    sigma, the maximised Gaussian log-likelihood gives
+    AIC = n ln(RSS/n) + 2(k+1) (the extra parameter is sigma) and likewise
+    for AICc and BIC with k+1 parameters.  AICc is infinite when its
+    denominator is not positive.
+    """
+    chi2 = np.asarray(chi2, float)
+    if sigma_given:
+        fit_term, p = chi2, k
+    else:
+        with np.errstate(divide="ignore"):
+            fit_term, p = n * np.log(chi2 / n), k + 1
+    aic = fit_term + 2 * p
+    aicc = aic + (2 * p * (p + 1) / (n - p - 1) if n - p - 1 > 0 else np.inf)
+    bic = fit_term + p * np.log(n)
+    return {"aic": aic, "aicc": aicc, "bic": bic}
+
+
+@dataclass(frozen=True, repr=False)
+class FitResult:
+    """The best weighted least-squares fit of one law to one data set."""
+
+    law: ScalingLaw
+    params: np.ndarray
+    cov: np.ndarray
+    chi2: float
+    n: int
+    sigma_given: bool
+    converged: bool
+    criteria: dict = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.law.name
+
+    @property
+    def k(self) -> int:
+        return self.law.k
+
+    @property
+    def aic(self) -> float:
+        return self.criteria["aic"]
+
+    @property
+    def aicc(self) -> float:
+        return self.criteria["aicc"]
+
+    @property
+    def bic(self) -> float:
+        return self.criteria["bic"]
+
+    @property
+    def param_dict(self) -> dict[str, float]:
+        return {name: float(v) for name, v in zip(self.law.params, self.params)}
+
+    def predict(self, sizes) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and standard deviation of Delta(N) at ``sizes``.
+
+        The standard deviation is linearised error propagation,
+        sqrt(g^T C g) with g the Jacobian at ``sizes`` (Section 2.1).
+        """
+        sizes = np.atleast_1d(np.asarray(sizes, float))
+        mean = self.law(sizes, self.params)
+        grad = self.law.jacobian(sizes, self.params)
+        var = np.einsum("ni,ij,nj->n", grad, self.cov, grad)
+        return mean, np.sqrt(np.maximum(var, 0.0))
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v:.4g}" for k, v in self.param_dict.items())
+        state = "" if self.converged else ", FAILED"
+        return f"FitResult({self.name}: {params}; chi2={self.chi2:.3f}, AIC={self.aic:.2f}{state})"
+
+
+@dataclass(frozen=True, repr=False)
+class FitSet:
+    """All laws fitted to one data set; laws that could not be fitted are in ``excluded``."""
+
+    data: GainData
+    fits: tuple[FitResult, ...]
+    excluded: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def sigma_given(self) -> bool:
+        return self.data.sigma_given
+
+    @property
+    def converged(self) -> tuple[FitResult, ...]:
+        return tuple(f for f in self.fits if f.converged)
+
+    @property
+    def failed(self) -> tuple[FitResult, ...]:
+        return tuple(f for f in self.fits if not f.converged)
+
+    def __getitem__(self, name: str) -> FitResult:
+        for fit in self.fits:
+            if fit.name == name:
+                return fit
+        raise KeyError(name)
+
+    def to_frame(self):
+        import pandas as pd
+
+        rows = [
+            {"law": f.law.label, "k": f.k, "chi2": f.chi2, "AIC": f.aic, "AICc": f.aicc,
+             "BIC": f.bic, "converged": f.converged}
+            for f in self.fits
+        ]
+        return pd.DataFrame(rows).set_index("law")
+
+    def __repr__(self) -> str:
+        lines = [f"FitSet(n={self.data.n}, sigma {'given' if self.sigma_given else 'estimated'})"]
+        lines += [f"  {fit!r}" for fit in self.fits]
+        lines += [f"  excluded {name}: {reason}" for name, reason in self.excluded]
+        return "\n".join(lines)
+
+
+def _covariance(law, sizes, weights, params) -> np.ndarray:
+    jac = law.jacobian(sizes, params)
+    hess = jac.T @ (jac * weights[:, None])
+    try:
+        return np.linalg.inv(hess)
+    except np.linalg.LinAlgError:
+        return np.full((law.k, law.k), np.nan)
+
+
+def fit_law(law: ScalingLaw | str, data: GainData) -> FitResult:
+    """Fit one law to ``data`` from every starting point; keep the best.
+
+    With ``data.se`` given, chi^2 is Eq. (6) and the covariance is
+    ``(J^T W J)^-1``.  Without it, the fit is unweighted, sigma^2 is estimated
+    as RSS/n (maximum likelihood) for the criteria, and the covariance is
+    ``(J^T J)^-1 RSS/(n-k)`` so prediction intervals carry the residual scatter.
+    """
+    law = get_law(law) if isinstance(law, str) else law
+    if law.k >= data.n:
+        raise ValueError(f"{law.name} has k={law.k} parameters but only n={data.n} points; it needs n > k")
+    se = data.se if data.sigma_given else np.ones(data.n)
+    params, chi2, ok = multistart(law, data.sizes, data.gains[None, :], se, law.starts(data.sizes, data.gains))
+    params, chi2, ok = params[0], float(chi2[0]), bool(ok[0])
+    if not ok:
+        params = np.full(law.k, np.nan)
+        cov = np.full((law.k, law.k), np.nan)
+    else:
+        cov = _covariance(law, data.sizes, 1.0 / se**2, params)
+        if not data.sigma_given:
+            cov = cov * chi2 / (data.n - law.k)
+    criteria = {k: float(v) for k, v in information_criteria(chi2, data.n, law.k, data.sigma_given).items()}
+    params.setflags(write=False)
+    cov.setflags(write=False)
+    return FitResult(law, params, cov, chi2, data.n, data.sigma_given, ok, criteria)
+
+
+def fit_all(data: GainData, laws=None) -> FitSet:
+    """Fit every law (default: all five, Eqs. (1)-(5)) to ``data``.
+
+    A law with at least as many parameters as data points is excluded and
+    the reason recorded; a law whose fit fails is kept and marked failed.
+    """
+    laws = [get_law(name) if isinstance(name, str) else name for name in (laws or LAWS)]
+    fits, excluded = [], []
+    for law in laws:
+        if law.k >= data.n:
+            excluded.append((law.name, f"k={law.k} parameters but only n={data.n} points"))
+        else:
+            fits.append(fit_law(law, data))
+    if not fits:
+        need = min(law.k for law in laws) + 1
+        raise ValueError(
+            f"no scaling law can be fitted to n={data.n} points: each needs more points "
+            f"than parameters (at least {need})"
+        )
+    return FitSet(data, tuple(fits), tuple(excluded))

@@ -1,0 +1,214 @@
+"""The five candidate scaling laws of Section 2.1, Eqs. (1)-(5).
+
+Each law is defined once, here: its formula, parameter names, bounds (only
+where the formula needs them), a data-scaled grid of starting points, its
+analytic Jacobian and its LaTeX.  Every other module (fitting, averaging,
+bootstrap, plots, command line) looks laws up in :data:`LAWS`.
+
+Parameters are passed as an array whose last axis has length ``k``; leading
+axes broadcast, so one call evaluates a whole batch of fits at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from scipy.special import expit
+
+__all__ = ["ScalingLaw", "LAWS", "LAW_NAMES", "get_law"]
+
+Array = np.ndarray
+
+
+def _split(params: Array) -> list[Array]:
+    """Columns of ``params`` shaped to broadcast against a sizes axis."""
+    params = np.asarray(params, dtype=float)
+    return [params[..., i, None] for i in range(params.shape[-1])]
+
+
+@dataclass(frozen=True)
+class ScalingLaw:
+    """One candidate law Delta(N; theta) with everything a fit needs."""
+
+    name: str
+    label: str
+    equation: int
+    params: tuple[str, ...]
+    latex: str
+    formula: Callable[[Array, Array], Array]
+    jacobian_columns: Callable[[Array, Array], tuple[Array, ...]]
+    start_grid: Callable[[Array, Array], Array]
+    bounds: tuple[tuple[float, float], ...]
+
+    @property
+    def k(self) -> int:
+        """Number of fitted parameters."""
+        return len(self.params)
+
+    def __call__(self, sizes, params) -> Array:
+        """Delta(N) at ``sizes`` (shape (n,)) for ``params`` (shape (..., k))."""
+        return self.formula(np.asarray(sizes, dtype=float), params)
+
+    def jacobian(self, sizes, params) -> Array:
+        """d Delta / d theta, shape (..., n, k)."""
+        sizes = np.asarray(sizes, dtype=float)
+        params = np.asarray(params, dtype=float)
+        cols = self.jacobian_columns(sizes, params)
+        shape = params.shape[:-1] + sizes.shape
+        return np.stack([np.broadcast_to(c, shape) for c in cols], axis=-1)
+
+    def starts(self, sizes, gains) -> Array:
+        """Starting points, shape (S, k), scaled to the data."""
+        return np.atleast_2d(
+            self.start_grid(np.asarray(sizes, float), np.asarray(gains, float))
+        )
+
+    def __repr__(self) -> str:
+        return f"ScalingLaw({self.name!r}, Eq. ({self.equation}), params={self.params})"
+
+
+def _amplitude(gains: Array) -> float:
+    """A scale for the amplitude parameter that is never zero."""
+    return float(np.max(np.abs(gains))) or 1.0
+
+
+# Eq. (1): Delta = a N^b
+def _power(n, p):
+    a, b = _split(p)
+    return a * n**b
+
+
+def _power_jac(n, p):
+    a, b = _split(p)
+    nb = n**b
+    return nb, a * nb * np.log(n)
+
+
+def _power_starts(n, y):
+    top = y[np.argmax(n)] or _amplitude(y)
+    return np.array([[top / n.max() ** b, b] for b in (0.25, 0.5, 1.0)])
+
+
+# Eq. (2): Delta = a ln N + c
+def _log(n, p):
+    a, c = _split(p)
+    return a * np.log(n) + c
+
+
+def _log_jac(n, p):
+    ln = np.log(n)
+    return ln, np.ones_like(ln)
+
+
+def _log_starts(n, y):
+    return np.array([[0.0, float(np.mean(y))]])
+
+
+# Eq. (3): Delta = a (1 - exp(-N / N0))
+def _saturating(n, p):
+    a, n0 = _split(p)
+    return a * -np.expm1(-n / n0)
+
+
+def _saturating_jac(n, p):
+    a, n0 = _split(p)
+    e = np.exp(-n / n0)
+    return -np.expm1(-n / n0), -a * e * n / n0**2
+
+
+def _saturating_starts(n, y):
+    nmax = n.max()
+    rows = []
+    for scale in (0.25, 1.0, 4.0):
+        n0 = scale * nmax
+        rows.append([y[np.argmax(n)] / -np.expm1(-nmax / n0) or _amplitude(y), n0])
+    return np.array(rows)
+
+
+# Eq. (4): Delta = a / (1 + exp(-b (ln N - c)))
+def _sigmoid(n, p):
+    a, b, c = _split(p)
+    return a * expit(b * (np.log(n) - c))
+
+
+def _sigmoid_jac(n, p):
+    a, b, c = _split(p)
+    x = np.log(n) - c
+    s = expit(b * x)
+    ds = s * (1.0 - s)
+    return s, a * ds * x, -a * b * ds
+
+
+def _sigmoid_starts(n, y):
+    ln = np.log(n)
+    top = _amplitude(y)
+    rows = []
+    for c in (np.median(ln), ln.max(), ln.max() + 2.0):
+        for b in (1.0, 2.0):
+            rows.append([top / expit(b * (ln.max() - c)), b, c])
+    return np.array(rows)
+
+
+# Eq. (5): Delta = a sqrt(ln(N + 1)) + b ln(N + 1) + c
+def _sqrt_log(n, p):
+    a, b, c = _split(p)
+    ln1 = np.log1p(n)
+    return a * np.sqrt(ln1) + b * ln1 + c
+
+
+def _sqrt_log_jac(n, p):
+    ln1 = np.log1p(n)
+    return np.sqrt(ln1), ln1, np.ones_like(ln1)
+
+
+def _sqrt_log_starts(n, y):
+    return np.array([[0.0, 0.0, float(np.mean(y))]])
+
+
+_FREE = (-np.inf, np.inf)
+
+LAWS: dict[str, ScalingLaw] = {
+    law.name: law
+    for law in (
+        ScalingLaw(
+            "power_law", "Power law", 1, ("a", "b"),
+            r"\Delta(N) = a \cdot N^{b}",
+            _power, _power_jac, _power_starts, (_FREE, _FREE),
+        ),
+        ScalingLaw(
+            "logarithmic", "Logarithmic", 2, ("a", "c"),
+            r"\Delta(N) = a \cdot \ln N + c",
+            _log, _log_jac, _log_starts, (_FREE, _FREE),
+        ),
+        ScalingLaw(
+            "saturating", "Saturating", 3, ("a", "N0"),
+            r"\Delta(N) = a \left(1 - e^{-N/N_0}\right)",
+            # N0 <= 0 turns the saturating curve into an exploding one.
+            _saturating, _saturating_jac, _saturating_starts, (_FREE, (0.0, np.inf)),
+        ),
+        ScalingLaw(
+            "sigmoid", "Sigmoid", 4, ("a", "b", "c"),
+            r"\Delta(N) = \frac{a}{1 + e^{-b(\ln N - c)}}",
+            _sigmoid, _sigmoid_jac, _sigmoid_starts, (_FREE, _FREE, _FREE),
+        ),
+        ScalingLaw(
+            "sqrt_log", "Sqrt-log", 5, ("a", "b", "c"),
+            r"\Delta(N) = a\sqrt{\ln(N+1)} + b \ln(N+1) + c",
+            _sqrt_log, _sqrt_log_jac, _sqrt_log_starts, (_FREE, _FREE, _FREE),
+        ),
+    )
+}
+
+LAW_NAMES: tuple[str, ...] = tuple(LAWS)
+
+
+def get_law(name: str) -> ScalingLaw:
+    """The law called ``name``, or a ValueError listing the valid names."""
+    try:
+        return LAWS[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown scaling law {name!r}; expected one of {', '.join(LAW_NAMES)}"
+        ) from None
