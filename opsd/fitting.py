@@ -25,7 +25,8 @@ __all__ = ["FitResult", "FitSet", "fit_law", "fit_all", "solve_batch", "informat
 # A fit has converged when the Gauss-Newton model predicts that no step can
 # lower chi^2 by more than this (relative to max(chi^2, 1)): the parameters
 # are then within ~1e-7 standard errors of the stationary point.
-DECREMENT_TOL = 1e-14
+DECREMENT_TOL = 1e-16
+STALL_TOL = 1e-10
 MAX_ITER = 100
 
 
@@ -139,7 +140,7 @@ def solve_batch(law: ScalingLaw, sizes, gains, se, starts, max_iter: int = MAX_I
             done = np.isfinite(decrement) & (np.abs(decrement) <= DECREMENT_TOL * np.maximum(c, 1.0))
             keep = ~done & np.isfinite(c)
             retire(keep, done)
-            c, hess, grad = c[keep], hess[keep], grad[keep]
+            c, hess, grad, decrement = c[keep], hess[keep], grad[keep], decrement[keep]
             if rows.size == 0:
                 break
             diag = np.einsum("bii->bi", hess)
@@ -147,13 +148,16 @@ def solve_batch(law: ScalingLaw, sizes, gains, se, starts, max_iter: int = MAX_I
             step = _keep_inside(law, p, _solve(hess + damping[:, :, None] * eye, grad))
             trial = p + step
             c_new = np.sum(w * (y - law(sizes, trial)) ** 2, axis=-1)
-            better = np.isfinite(c_new) & (c_new <= c)
+            better = np.isfinite(c_new) & (c_new < c)
             p = np.where(better[:, None], trial, p)
             c = np.where(better, c_new, c)
             lam = np.where(better, lam * 0.3, lam * 10.0)
             # Damping this large means even a tiny gradient step cannot lower
-            # chi^2: the row has stalled without passing the test.
-            retire(lam < 1e20)
+            # chi^2.  Where the Gauss-Newton model agrees that little is left
+            # to gain, rounding has stopped the row at its minimum; otherwise
+            # it has stalled and failed.
+            stalled = lam >= 1e20
+            retire(~stalled, stalled & (decrement <= STALL_TOL * np.maximum(c, 1.0)))
         else:
             if rows.size:
                 c = np.sum(w * (y - law(sizes, p)) ** 2, axis=-1)

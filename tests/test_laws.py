@@ -1,0 +1,74 @@
+"""The five scaling laws: Jacobians, recovery of known parameters, invariance."""
+
+import numpy as np
+import pytest
+
+from opsd import LAWS, GainData, fit_all, fit_law, model_average
+from opsd.laws import get_law
+
+SIZES = np.array([0.5, 1.0, 2.0, 4.0, 8.0])
+TRUE = {
+    "power_law": [2.0, 0.6],
+    "logarithmic": [2.3, 2.3],
+    "saturating": [9.0, 4.0],
+    "sigmoid": [18.0, 0.9, 2.3],
+    "sqrt_log": [-3.9, 5.6, 1.5],
+}
+
+
+def test_five_laws_in_paper_order():
+    assert list(LAWS) == ["power_law", "logarithmic", "saturating", "sigmoid", "sqrt_log"]
+    assert [law.equation for law in LAWS.values()] == [1, 2, 3, 4, 5]
+
+
+def test_unknown_law_is_named():
+    with pytest.raises(ValueError, match="unknown scaling law 'cubic'"):
+        get_law("cubic")
+
+
+@pytest.mark.parametrize("name", LAWS)
+def test_jacobian_matches_finite_differences(name):
+    law = LAWS[name]
+    rng = np.random.default_rng(1)
+    sizes = np.array([0.3, 1.0, 7.0, 70.0, 405.0])
+    for params in [np.array(TRUE[name]), np.array(TRUE[name]) * rng.uniform(0.7, 1.3, law.k)]:
+        analytic = law.jacobian(sizes, params)
+        numeric = np.empty_like(analytic)
+        for i in range(law.k):
+            h = 1e-6 * max(1.0, abs(params[i]))
+            up, down = params.copy(), params.copy()
+            up[i] += h
+            down[i] -= h
+            numeric[:, i] = (law(sizes, up) - law(sizes, down)) / (2 * h)
+        np.testing.assert_allclose(analytic, numeric, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("name", LAWS)
+def test_jacobian_is_batched(name):
+    law = LAWS[name]
+    batch = np.array([TRUE[name], np.array(TRUE[name]) * 1.1])
+    jac = law.jacobian(SIZES, batch)
+    assert jac.shape == (2, len(SIZES), law.k)
+    np.testing.assert_allclose(jac[1], law.jacobian(SIZES, batch[1]))
+
+
+@pytest.mark.parametrize("name", LAWS)
+def test_noiseless_data_recover_the_parameters(name):
+    law = LAWS[name]
+    sizes = np.array([0.5, 1.0, 2.0, 4.0, 8.0, 16.0])
+    data = GainData.from_arrays(sizes, law(sizes, TRUE[name]), np.full(len(sizes), 0.5))
+    fit = fit_law(law, data)
+    assert fit.converged
+    assert fit.chi2 < 1e-16
+    np.testing.assert_allclose(fit.params, TRUE[name], rtol=1e-7)
+
+
+def test_scaling_gains_and_errors_scales_predictions(observed, observed_fits):
+    c = 3.7
+    scaled = GainData.from_arrays(observed.sizes, c * observed.gains, c * observed.se)
+    base = model_average(observed_fits, [14.0, 70.0, 405.0])
+    other = model_average(fit_all(scaled), [14.0, 70.0, 405.0])
+    np.testing.assert_allclose(other.weights, base.weights, rtol=1e-9)
+    np.testing.assert_allclose(other.means, c * base.means, rtol=1e-7)
+    np.testing.assert_allclose(other.sds, c * base.sds, rtol=1e-6)
+    np.testing.assert_allclose(other.sd, c * base.sd, rtol=1e-6)
