@@ -256,10 +256,12 @@ class FitResult:
         sqrt(g^T C g) with g the Jacobian at ``sizes`` (Section 2.1).
         """
         sizes = np.atleast_1d(np.asarray(sizes, float))
-        mean = self.law(sizes, self.params)
-        grad = self.law.jacobian(sizes, self.params)
-        var = np.einsum("ni,ij,nj->n", grad, self.cov, grad)
-        return mean, np.sqrt(np.maximum(var, 0.0))
+        # Far extrapolation of a wild fit may overflow: that is an inf, not a warning.
+        with np.errstate(all="ignore"):
+            mean = self.law(sizes, self.params)
+            grad = self.law.jacobian(sizes, self.params)
+            var = np.einsum("ni,ij,nj->n", grad, self.cov, grad)
+            return mean, np.sqrt(np.maximum(var, 0.0))
 
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v:.4g}" for k, v in self.param_dict.items())

@@ -76,3 +76,12 @@ def test_summary_shape(observed):
     assert set(summary[0]["models"]) == {"power_law", "logarithmic", "saturating", "sigmoid", "sqrt_log"}
     lo, hi = summary[1]["ci95"]
     assert lo < summary[1]["mean"] < hi
+
+
+def test_progress_bar_goes_to_stderr(observed, capsys):
+    quiet = bootstrap(observed, [70.0], 50, seed=2)
+    shown = bootstrap(observed, [70.0], 50, seed=2, progress=True)
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "bootstrap refits" in captured.err
+    np.testing.assert_array_equal(quiet.average_samples, shown.average_samples)
