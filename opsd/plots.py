@@ -1,0 +1,115 @@
+"""Figures of the book, one function per figure, sharing one style.
+
+Each law keeps one colour throughout the book (:data:`COLORS`); the model
+average is black.  Functions return the matplotlib ``Figure`` and draw
+nothing they did not compute from their arguments.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .averaging import AveragedPrediction, model_average
+from .fitting import FitSet
+from .laws import LAWS
+
+__all__ = ["COLORS", "AVERAGE_COLOR", "style", "figure_1", "figure_2"]
+
+COLORS = {
+    "power_law": "#0072B2",
+    "logarithmic": "#E69F00",
+    "saturating": "#009E73",
+    "sigmoid": "#CC79A7",
+    "sqrt_log": "#D55E00",
+}
+AVERAGE_COLOR = "black"
+Z95 = 1.959963984540054
+
+
+def style():
+    """The book's matplotlib style: readable at 100% zoom, no chart junk."""
+    import matplotlib as mpl
+
+    mpl.rcParams.update({
+        "figure.dpi": 110, "savefig.dpi": 150, "font.size": 10, "axes.titlesize": 10,
+        "axes.labelsize": 10, "legend.fontsize": 8.5, "axes.spines.top": False,
+        "axes.spines.right": False, "axes.grid": True, "grid.alpha": 0.25,
+        "svg.fonttype": "none",
+    })
+
+
+def _label(name: str) -> str:
+    return LAWS[name].label
+
+
+def figure_1(fits: FitSet, sizes=(14.0, 70.0, 405.0), criterion: str = "aic", max_size: float = 405.0):
+    """Figure 1: fits extrapolated to ``max_size`` (left), predictions at ``sizes`` (right).
+
+    Line width is proportional to the Akaike weight; squares are model-averaged
+    predictions with 95% intervals (mean +/- 1.96 sd, Eq. (9)).
+    """
+    import matplotlib.pyplot as plt
+
+    style()
+    avg = model_average(fits, sizes, criterion)
+    data = fits.data
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.2), gridspec_kw={"width_ratios": [1.35, 1]})
+    grid = np.geomspace(min(data.sizes.min(), 0.5) * 0.8, max_size * 1.1, 300)
+    left.axvspan(data.sizes.max(), grid[-1], color="0.5", alpha=0.12, lw=0, label="extrapolation")
+    for name, weight in zip(avg.names, avg.weights):
+        fit = fits[name]
+        left.plot(grid, fit.law(grid, fit.params), color=COLORS[name], lw=0.8 + 6.0 * weight,
+                  label=f"{_label(name)} (w = {weight:.3f})")
+    yerr = None if data.se is None else data.se
+    left.errorbar(data.sizes, data.gains, yerr=yerr, fmt="o", color="black", ms=5, capsize=2,
+                  zorder=5, label="observed")
+    left.errorbar(avg.sizes, avg.mean, yerr=Z95 * avg.sd, fmt="s", color=AVERAGE_COLOR, mfc="white",
+                  ms=7, capsize=3, zorder=6, label="model average (95%)")
+    left.set_xscale("log")
+    left.set_xlabel("model size N (billions of parameters)")
+    left.set_ylabel("OPSD gain (pp)")
+    left.set_title("Five scaling laws fitted to the observed gains")
+    left.legend(loc="upper left", frameon=False)
+
+    names = list(avg.names) + ["average"]
+    width = 0.8 / len(names)
+    x = np.arange(len(avg.sizes))
+    for i, name in enumerate(names):
+        if name == "average":
+            mean, sd, color = avg.mean, avg.sd, AVERAGE_COLOR
+        else:
+            j = avg.names.index(name)
+            mean, sd, color = avg.means[j], avg.sds[j], COLORS[name]
+        right.errorbar(x + (i - (len(names) - 1) / 2) * width, mean, yerr=Z95 * sd, fmt="s" if name == "average" else "o",
+                       color=color, capsize=2, ms=5, label="Model average" if name == "average" else _label(name))
+    right.set_xticks(x, [f"{s:g}B" for s in avg.sizes])
+    right.set_ylabel("predicted gain (pp), 95% interval")
+    right.set_title("Per-law and model-averaged predictions")
+    right.legend(frameon=False, loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def figure_2(fits: FitSet, criterion: str = "aic"):
+    """Figure 2: (a) AIC and BIC per law, (b) Akaike weights (Eq. (7))."""
+    import matplotlib.pyplot as plt
+
+    style()
+    avg: AveragedPrediction = model_average(fits, [1.0], criterion)
+    names = avg.names
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.6))
+    x = np.arange(len(names))
+    colors = [COLORS[n] for n in names]
+    a.bar(x - 0.2, [fits[n].aic for n in names], 0.4, color=colors, label="AIC")
+    a.bar(x + 0.2, [fits[n].bic for n in names], 0.4, color=colors, alpha=0.45, hatch="//", label="BIC")
+    a.set_xticks(x, [_label(n) for n in names], rotation=20)
+    a.set_ylabel("criterion (lower is better)")
+    a.set_title("(a) AIC and BIC")
+    a.legend(frameon=False)
+    bars = b.bar(x, avg.weights, color=colors)
+    b.bar_label(bars, fmt="%.3f", fontsize=8.5)
+    b.set_xticks(x, [_label(n) for n in names], rotation=20)
+    b.set_ylabel(f"Akaike weight ({criterion.upper()})")
+    b.set_title("(b) Akaike weights")
+    fig.tight_layout()
+    return fig
