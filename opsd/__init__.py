@@ -5,15 +5,15 @@ modules: data (3.1), laws and fitting (2.1, Eqs. (1)-(6)), averaging
 (Eqs. (7)-(9)) and bootstrap (2.5).
 """
 
-from .averaging import CRITERIA, AveragedPrediction, akaike_weights, model_average
+from .averaging import CRITERIA, AveragedPrediction, akaike_weights, model_average, weight_table
 from .bootstrap import BootstrapResult, bootstrap, percentile_interval
-from .data import GainData, load_gains
+from .data import DATA_DIR, GainData, load_gains
 from .fitting import FitResult, FitSet, fit_all, fit_law
 from .laws import LAW_NAMES, LAWS, ScalingLaw, get_law
 
 __all__ = [
-    "AveragedPrediction", "BootstrapResult", "CRITERIA", "FitResult", "FitSet", "GainData",
+    "AveragedPrediction", "BootstrapResult", "CRITERIA", "DATA_DIR", "FitResult", "FitSet", "GainData",
     "LAWS", "LAW_NAMES", "ScalingLaw", "akaike_weights", "bootstrap", "fit_all", "fit_law",
-    "get_law", "load_gains", "model_average", "percentile_interval",
+    "get_law", "load_gains", "model_average", "percentile_interval", "weight_table",
 ]
 __version__ = "0.1.0"

@@ -8,7 +8,7 @@ import numpy as np
 
 from .fitting import FitSet
 
-__all__ = ["CRITERIA", "akaike_weights", "AveragedPrediction", "model_average"]
+__all__ = ["CRITERIA", "akaike_weights", "AveragedPrediction", "model_average", "weight_table"]
 
 CRITERIA = ("aic", "aicc", "bic")
 
@@ -54,6 +54,13 @@ class AveragedPrediction:
     @property
     def sd(self) -> np.ndarray:
         return np.hypot(self.within_sd, self.between_sd)
+
+    def interval(self, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+        """Normal-approximation interval mean -/+ z sd (Section 2.1's "95% confidence")."""
+        from scipy.stats import norm
+
+        z = norm.ppf(0.5 + level / 2)
+        return self.mean - z * self.sd, self.mean + z * self.sd
 
     def at(self, size: float) -> dict:
         """The averaged prediction at one of ``sizes`` as plain floats."""
@@ -108,3 +115,19 @@ def model_average(fits: FitSet, sizes, criterion: str = "aic") -> AveragedPredic
         sizes=sizes, criterion=criterion, names=tuple(f.name for f in used), weights=weights,
         means=means, sds=sds, mean=mean, within_sd=np.sqrt(within), between_sd=np.sqrt(between),
     )
+
+
+def weight_table(fits: FitSet, criterion: str = "aic"):
+    """Table 1 of the paper: k, chi^2, AIC, AICc, BIC and weight per law, best first.
+
+    Failed fits are listed with weight 0; excluded laws are not fitted and
+    so do not appear (see ``fits.excluded``).
+    """
+    import pandas as pd
+
+    average = model_average(fits, [1.0], criterion)
+    weight = dict(zip(average.names, average.weights))
+    chi2 = "chi2" if fits.sigma_given else "RSS"
+    rows = [{"law": f.law.label, "k": f.k, chi2: f.chi2, "AIC": f.aic, "AICc": f.aicc, "BIC": f.bic,
+             "weight": float(weight.get(f.name, 0.0)), "converged": f.converged} for f in fits.fits]
+    return pd.DataFrame(rows).sort_values("weight", ascending=False, kind="stable").set_index("law")

@@ -15,7 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["GainData", "load_gains", "REQUIRED_COLUMNS", "OPTIONAL_COLUMNS"]
+__all__ = ["DATA_DIR", "GainData", "load_gains", "REQUIRED_COLUMNS", "OPTIONAL_COLUMNS"]
+
+#: The book's data directory in a source checkout (chapters and tests read from it).
+DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 
 REQUIRED_COLUMNS = ("size_b", "gain")
 OPTIONAL_COLUMNS = ("se",)

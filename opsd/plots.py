@@ -8,6 +8,7 @@ nothing they did not compute from their arguments.
 from __future__ import annotations
 
 import numpy as np
+from scipy.stats import norm
 
 from .averaging import AveragedPrediction, model_average
 from .fitting import FitSet
@@ -23,7 +24,7 @@ COLORS = {
     "sqrt_log": "#D55E00",
 }
 AVERAGE_COLOR = "black"
-Z95 = 1.959963984540054
+Z95 = float(norm.ppf(0.975))
 
 
 def style():
@@ -36,6 +37,16 @@ def style():
         "axes.spines.right": False, "axes.grid": True, "grid.alpha": 0.25,
         "svg.fonttype": "none",
     })
+
+
+def _finish(fig):
+    """Lay out ``fig`` and detach it from pyplot, so that it is shown once:
+    where the caller displays it, not again when the cell ends."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
 
 
 def _label(name: str) -> str:
@@ -63,7 +74,8 @@ def figure_1(fits: FitSet, sizes=(14.0, 70.0, 405.0), criterion: str = "aic", ma
     yerr = None if data.se is None else data.se
     left.errorbar(data.sizes, data.gains, yerr=yerr, fmt="o", color="black", ms=5, capsize=2,
                   zorder=5, label="observed")
-    left.errorbar(avg.sizes, avg.mean, yerr=Z95 * avg.sd, fmt="s", color=AVERAGE_COLOR, mfc="white",
+    lo, hi = avg.interval(0.95)
+    left.errorbar(avg.sizes, avg.mean, yerr=[avg.mean - lo, hi - avg.mean], fmt="s", color=AVERAGE_COLOR, mfc="white",
                   ms=7, capsize=3, zorder=6, label="model average (95%)")
     left.set_xscale("log")
     left.set_xlabel("model size N (billions of parameters)")
@@ -86,8 +98,7 @@ def figure_1(fits: FitSet, sizes=(14.0, 70.0, 405.0), criterion: str = "aic", ma
     right.set_ylabel("predicted gain (pp), 95% interval")
     right.set_title("Per-law and model-averaged predictions")
     right.legend(frameon=False, loc="upper left")
-    fig.tight_layout()
-    return fig
+    return _finish(fig)
 
 
 def figure_2(fits: FitSet, criterion: str = "aic"):
@@ -111,5 +122,4 @@ def figure_2(fits: FitSet, criterion: str = "aic"):
     b.set_xticks(x, [_label(n) for n in names], rotation=20)
     b.set_ylabel(f"Akaike weight ({criterion.upper()})")
     b.set_title("(b) Akaike weights")
-    fig.tight_layout()
-    return fig
+    return _finish(fig)
