@@ -5,8 +5,9 @@
 Each MyST Markdown chapter that has a kernel becomes
 ``tests/notebooks/<name>.ipynb``, executed in the chapter's own directory.
 Images are dropped from the stored outputs (nbval does not compare them)
-and so are execution timestamps, so that ``git diff tests/notebooks``
-shows only the numbers and text that moved.
+and so are execution timestamps and random cell ids, so that ``git diff tests/notebooks``
+shows only the numbers and text that moved.  It also redraws
+``docs/figure_1.png``, the figure the README shows, from the same data.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ def code_cells(notebook) -> list[tuple[str, list[str]]]:
 
 
 def _tidy(notebook) -> None:
-    for cell in notebook.cells:
+    for number, cell in enumerate(notebook.cells):
+        cell.id = f"cell-{number}"  # stable ids instead of random ones
         cell.metadata.pop("execution", None)
         for output in cell.get("outputs", []):
             for mime in DROPPED_MIME:
@@ -58,6 +60,20 @@ def build(source: Path) -> Path:
     return target
 
 
+def readme_figure() -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import opsd
+    from opsd.plots import figure_1
+
+    target = ROOT / "docs" / "figure_1.png"
+    target.parent.mkdir(exist_ok=True)
+    fits = opsd.fit_all(opsd.load_gains(opsd.DATA_DIR / "observed_gains.csv"))
+    figure_1(fits).savefig(target, dpi=110, metadata={"Software": None})
+    return target
+
+
 def main(argv: list[str]) -> int:
     sources = [Path(a) for a in argv if is_notebook(Path(a))]
     expected = {reference_path(s) for s in sources}
@@ -67,6 +83,7 @@ def main(argv: list[str]) -> int:
             print(f"removed {stale.relative_to(ROOT)} (no chapter)")
     for source in sources:
         print(f"executed {source} -> {build(source).relative_to(ROOT)}")
+    print(f"drew {readme_figure().relative_to(ROOT)}")
     return 0
 
 
