@@ -72,17 +72,16 @@ class AveragedPrediction:
                 "within_sd": float(self.within_sd[i]), "between_sd": float(self.between_sd[i])}
 
     def to_frame(self):
-        """One row per (law, size) plus the model average, for display."""
+        """One row per law and one for the average: weight, then mean and sd at each size."""
         import pandas as pd
 
-        rows = []
+        columns = {"weight": list(self.weights) + [float(np.sum(self.weights))]}
         for j, size in enumerate(self.sizes):
-            for i, name in enumerate(self.names):
-                rows.append({"size_b": size, "model": name, "weight": self.weights[i],
-                             "mean": self.means[i, j], "sd": self.sds[i, j]})
-            rows.append({"size_b": size, "model": "average", "weight": float(np.sum(self.weights)),
-                         "mean": self.mean[j], "sd": self.sd[j]})
-        return pd.DataFrame(rows).set_index(["size_b", "model"])
+            columns[f"mean {size:g}B"] = list(self.means[:, j]) + [self.mean[j]]
+            columns[f"sd {size:g}B"] = list(self.sds[:, j]) + [self.sd[j]]
+        frame = pd.DataFrame(columns, index=list(self.names) + ["average"])
+        frame.index.name = "model"
+        return frame
 
     def __repr__(self) -> str:
         parts = [f"{s:g}B: {m:.1f} +/- {d:.1f}" for s, m, d in zip(self.sizes, self.mean, self.sd)]

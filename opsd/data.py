@@ -108,7 +108,7 @@ class GainData:
     def to_frame(self):
         import pandas as pd
 
-        frame = pd.DataFrame({"size_b": self.sizes, "gain": self.gains})
+        frame = pd.DataFrame({"gain": self.gains}, index=pd.Index(self.sizes, name="size_b"))
         if self.se is not None:
             frame["se"] = self.se
         return frame
