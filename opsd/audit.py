@@ -155,24 +155,29 @@ def se_grid_search(data: GainData, claims, values=np.round(np.arange(0.1, 1.01, 
     return candidates
 
 
-def error_models(data: GainData, claims, recovered: np.ndarray) -> dict:
+def error_models(data: GainData, claims, recovered: np.ndarray):
     """Best-scaled constant and proportional error models beside ``recovered``.
 
     Each simple model has one free scale, chosen to minimise the digit
-    errors of the input claims; returns name -> (se vector, z per claim).
+    errors of the input claims.  Returns two DataFrames with one column per
+    model: the standard errors at each size, and the digit error z of each
+    input claim.
     """
+    import pandas as pd
     from scipy.optimize import minimize_scalar
 
     inputs = _input_claims(claims)
-    shapes = {"constant": np.ones(data.n), "proportional to the gain": data.gains / data.gains.mean()}
-    out = {}
-    for name, shape in shapes.items():
-        def loss(log_scale):
-            z = digit_errors(_batched_numbers(data, np.exp(log_scale) * shape, inputs)[0], inputs)
-            return float(np.sum(np.nan_to_num(z, nan=1e6) ** 2))
 
-        res = minimize_scalar(loss, bounds=(np.log(0.01), np.log(10.0)), method="bounded")
-        se = np.exp(res.x) * shape
-        out[name] = (se, digit_errors(_batched_numbers(data, se, inputs)[0], inputs))
-    out["recovered"] = (recovered, digit_errors(_batched_numbers(data, recovered, inputs)[0], inputs))
-    return out
+    def z_of(se):
+        return digit_errors(_batched_numbers(data, se, inputs)[0], inputs)
+
+    shapes = {"constant": np.ones(data.n), "proportional to the gain": data.gains / data.gains.mean()}
+    se_by_model = {}
+    for name, shape in shapes.items():
+        res = minimize_scalar(lambda log_scale: float(np.sum(np.nan_to_num(z_of(np.exp(log_scale) * shape), nan=1e6) ** 2)),
+                              bounds=(np.log(0.01), np.log(10.0)), method="bounded")
+        se_by_model[name] = np.exp(res.x) * shape
+    se_by_model["recovered"] = np.asarray(recovered, float)
+    se_table = pd.DataFrame(se_by_model, index=pd.Index(data.sizes, name="size_b"))
+    z_table = pd.DataFrame({name: z_of(se) for name, se in se_by_model.items()}, index=inputs.index)
+    return se_table, z_table
