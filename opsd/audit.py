@@ -20,10 +20,12 @@ from .data import DATA_DIR, GainData
 from .fitting import FitSet, multistart
 from .laws import LAWS
 
-__all__ = ["load_claims", "check_claims", "digit_errors", "recover_se", "SeRecovery", "se_grid_search",
+__all__ = ["SCALING_QUANTITIES", "INPUT_QUANTITIES", "load_claims", "check_claims", "digit_errors", "recover_se", "SeRecovery", "se_grid_search",
            "error_models"]
 
 CLAIM_COLUMNS = ("id", "location", "quantity", "law", "size_b", "printed", "decimals")
+# Claims about the scaling-law fits (Section 2.1, Table 1, Section 3.2).
+SCALING_QUANTITIES = ("chi2", "aic", "weight", "prediction", "average_mean", "average_sd")
 # The printed numbers the inverse problem is solved from: chi^2 fixes the
 # overall scale of the errors, the 70B predictions their shape.
 INPUT_QUANTITIES = ("chi2", "prediction")
@@ -181,3 +183,37 @@ def error_models(data: GainData, claims, recovered: np.ndarray):
     se_table = pd.DataFrame(se_by_model, index=pd.Index(data.sizes, name="size_b"))
     z_table = pd.DataFrame({name: z_of(se) for name, se in se_by_model.items()}, index=inputs.index)
     return se_table, z_table
+
+
+def paper_table_2(claims):
+    """The paper's printed Table 2 as a DataFrame (rows: sizes, columns: components and total)."""
+    import pandas as pd
+
+    from .decomposition import COMPONENT_LABELS
+
+    labels = {**COMPONENT_LABELS, "decomposition_total": "Total"}
+    rows = claims[claims["quantity"].isin(list(labels))]
+    table = rows.pivot_table(index="size_b", columns="quantity", values="printed", sort=True)
+    return table[list(labels)].rename(columns=labels)
+
+
+def paper_decomposition(claims):
+    """The paper's decomposition, as far as it can be pieced together.
+
+    Section 3.4 states beta, N_char, delta and eta but not alpha or gamma;
+    those are inferred by least squares from the printed distribution-match
+    and dark-knowledge columns of Table 2 given the stated beta and N_char.
+    Returns the :class:`~opsd.decomposition.Decomposition` (its chi^2 left
+    as NaN: it was not fitted here) and the two inferences with their RMS
+    misfit to the printed column.
+    """
+    from .decomposition import Decomposition, fit_component
+
+    stated = {name: float(claims.loc[claims["quantity"] == name, "printed"].iloc[0])
+              for name in ("beta", "N_char", "delta", "eta")}
+    table = paper_table_2(claims)
+    sizes = table.index.to_numpy(float)
+    dm = fit_component(sizes, table["Distribution match"], "distribution_match", stated)
+    dk = fit_component(sizes, table["Dark knowledge"], "dark_knowledge", stated)
+    params = np.array([dm["alpha"], stated["beta"], dk["gamma"], stated["N_char"], stated["delta"], stated["eta"]])
+    return Decomposition(params, float("nan"), True), {"alpha": dm, "gamma": dk, "stated": stated}

@@ -14,7 +14,7 @@ from .averaging import AveragedPrediction, model_average
 from .fitting import FitSet
 from .laws import LAWS
 
-__all__ = ["COLORS", "AVERAGE_COLOR", "style", "figure_1", "figure_2"]
+__all__ = ["COLORS", "AVERAGE_COLOR", "COMPONENT_COLORS", "style", "figure_1", "figure_2", "figure_3", "figure_identifiability"]
 
 COLORS = {
     "power_law": "#0072B2",
@@ -122,4 +122,74 @@ def figure_2(fits: FitSet, criterion: str = "aic"):
     b.set_xticks(x, [_label(n) for n in names], rotation=20)
     b.set_ylabel(f"Akaike weight ({criterion.upper()})")
     b.set_title("(b) Akaike weights")
+    return _finish(fig)
+
+
+COMPONENT_COLORS = {"distribution_match": "#56B4E9", "dark_knowledge": "#F0E442", "regularisation": "#999999"}
+
+
+def figure_3(decomposition, data, max_size: float = 405.0):
+    """Figure 3: (a) the three components stacked, with the observed gains; (b) their shares."""
+    import matplotlib.pyplot as plt
+
+    from .decomposition import COMPONENT_LABELS
+
+    style()
+    grid = np.geomspace(min(data.sizes.min(), 0.5), max_size, 300)
+    parts = decomposition.components(grid)
+    shares = decomposition.fractions(grid)
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.8))
+    a.stackplot(grid, *parts.values(), labels=[COMPONENT_LABELS[k] for k in parts],
+                colors=[COMPONENT_COLORS[k] for k in parts], alpha=0.85)
+    a.errorbar(data.sizes, data.gains, yerr=data.se, fmt="o", color="black", ms=4, capsize=2, label="observed")
+    a.axvspan(data.sizes.max(), grid[-1], color="0.5", alpha=0.12, lw=0)
+    a.set_xscale("log")
+    a.set_xlabel("model size N (billions of parameters)")
+    a.set_ylabel("gain (pp), stacked")
+    a.set_title("(a) Components of the gain")
+    a.legend(frameon=False, loc="upper left")
+    b.stackplot(grid, *shares.values(), colors=[COMPONENT_COLORS[k] for k in shares], alpha=0.85)
+    b.set_xscale("log")
+    b.set_ylim(0, 1)
+    b.set_xlabel("model size N (billions of parameters)")
+    b.set_ylabel("share of the total")
+    b.set_title("(b) Fractional contributions")
+    return _finish(fig)
+
+
+def figure_identifiability(solutions, beta_profile, sizes=(70.0, 405.0), chi2_tolerance: float = 1.0):
+    """The family of equally good decompositions.
+
+    (a) chi^2 of the best fit with beta fixed, across beta; (b) the
+    distribution-match share at the largest of ``sizes`` for every
+    multi-start solution within ``chi2_tolerance`` of the best, against its
+    beta; (c) the totals those solutions predict at ``sizes``.
+    """
+    import matplotlib.pyplot as plt
+
+    style()
+    good = solutions.near_best(chi2_tolerance)
+    betas = np.array([s.params[1] for s in good])
+    fig, (a, b, c) = plt.subplots(1, 3, figsize=(11, 3.5))
+    chi2 = [s.chi2 for s in beta_profile]
+    a.plot([s.params[1] for s in beta_profile], chi2, "o-", color="black", ms=4)
+    a.axhline(solutions.best.chi2 + chi2_tolerance, color="0.4", ls="--", lw=1)
+    a.annotate(rf"best + {chi2_tolerance:g}", (0.02, solutions.best.chi2 + chi2_tolerance), va="bottom",
+               fontsize=8.5, color="0.3", xycoords=("axes fraction", "data"))
+    a.set_xlabel(r"$\beta$ (fixed)")
+    a.set_ylabel(r"best $\chi^2$")
+    a.set_ylim(0, max(max(chi2), solutions.best.chi2 + chi2_tolerance) * 1.5)
+    a.set_title(r"(a) Profile over $\beta$")
+    share = np.array([s.fractions([sizes[-1]])["distribution_match"][0] for s in good])
+    b.scatter(betas, share, s=14, color=COMPONENT_COLORS["distribution_match"], edgecolor="black", lw=0.3)
+    b.set_xlabel(r"$\beta$")
+    b.set_ylabel(f"distribution-match share at {sizes[-1]:g}B")
+    b.set_ylim(-0.02, 1.02)
+    b.set_title(f"(b) {len(good)} fits within " + rf"$\Delta\chi^2 \leq {chi2_tolerance:g}$")
+    totals = np.array([s.total(sizes) for s in good])
+    for j, size in enumerate(sizes):
+        c.scatter(np.full(len(good), j) + np.linspace(-0.15, 0.15, len(good)), totals[:, j], s=10, color="0.3")
+    c.set_xticks(range(len(sizes)), [f"{s:g}B" for s in sizes])
+    c.set_ylabel("predicted total gain (pp)")
+    c.set_title("(c) What they predict")
     return _finish(fig)
