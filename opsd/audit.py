@@ -20,12 +20,12 @@ from .data import DATA_DIR, GainData
 from .fitting import FitSet, multistart
 from .laws import LAWS
 
-__all__ = ["SCALING_QUANTITIES", "INPUT_QUANTITIES", "load_claims", "check_claims", "digit_errors", "recover_se", "SeRecovery", "se_grid_search",
+__all__ = ["FIT_LOCATIONS", "INPUT_QUANTITIES", "fit_claims", "input_claims", "load_claims", "check_claims", "digit_errors", "recover_se", "SeRecovery", "se_grid_search",
            "error_models"]
 
-CLAIM_COLUMNS = ("id", "location", "quantity", "law", "size_b", "printed", "decimals")
-# Claims about the scaling-law fits (Section 2.1, Table 1, Section 3.2).
-SCALING_QUANTITIES = ("chi2", "aic", "weight", "prediction", "average_mean", "average_sd")
+CLAIM_COLUMNS = ("id", "location", "quantity", "law", "size_b", "condition", "printed", "decimals")
+# Claims about the scaling-law fits to the observed data (Table 1, Section 3.2).
+FIT_LOCATIONS = ("Table 1", "Section 3.2")
 # The printed numbers the inverse problem is solved from: chi^2 fixes the
 # overall scale of the errors, the 70B predictions their shape.
 INPUT_QUANTITIES = ("chi2", "prediction")
@@ -36,7 +36,7 @@ def load_claims(path=None):
     import pandas as pd
 
     path = Path(path) if path is not None else DATA_DIR / "paper_claims.csv"
-    claims = pd.read_csv(path, dtype={"law": "string", "id": "string"})
+    claims = pd.read_csv(path, dtype={"law": "string", "id": "string", "condition": "string"})
     missing = [c for c in CLAIM_COLUMNS if c not in claims.columns]
     if missing:
         raise ValueError(f"{path}: missing column(s) {', '.join(missing)}")
@@ -76,8 +76,15 @@ def digit_errors(values, claims) -> np.ndarray:
     return (np.asarray(values, float) - claims["printed"].to_numpy(float)) / half_unit
 
 
-def _input_claims(claims):
-    return claims[claims["quantity"].isin(INPUT_QUANTITIES)]
+def fit_claims(claims):
+    """The claims about the scaling-law fits to the observed data."""
+    return claims[claims["location"].isin(FIT_LOCATIONS)]
+
+
+def input_claims(claims):
+    """The printed chi^2 and 70B predictions the standard errors are recovered from."""
+    fits = fit_claims(claims)
+    return fits[fits["quantity"].isin(INPUT_QUANTITIES)]
 
 
 def _batched_numbers(data: GainData, se_rows, claims) -> np.ndarray:
@@ -122,7 +129,7 @@ def recover_se(data: GainData, claims, starts: int = 4, seed: int = 0, decimals:
     """
     from scipy.optimize import least_squares
 
-    inputs = _input_claims(claims)
+    inputs = input_claims(claims)
 
     def residuals(log_se):
         return np.nan_to_num(digit_errors(_batched_numbers(data, np.exp(log_se), inputs)[0], inputs), nan=1e6)
@@ -146,7 +153,7 @@ def se_grid_search(data: GainData, claims, values=np.round(np.arange(0.1, 1.01, 
     Laws are checked one at a time, so the costly three-parameter fits run
     only on the vectors the two-parameter laws left standing.
     """
-    inputs = _input_claims(claims)
+    inputs = input_claims(claims)
     candidates = np.array(list(itertools.product(values, repeat=data.n)))
     for law in dict.fromkeys(inputs["law"]):
         rows = inputs[inputs["law"] == law]
@@ -168,7 +175,7 @@ def error_models(data: GainData, claims, recovered: np.ndarray):
     import pandas as pd
     from scipy.optimize import minimize_scalar
 
-    inputs = _input_claims(claims)
+    inputs = input_claims(claims)
 
     def z_of(se):
         return digit_errors(_batched_numbers(data, se, inputs)[0], inputs)

@@ -8,7 +8,7 @@ import numpy as np
 
 from .fitting import FitSet
 
-__all__ = ["CRITERIA", "akaike_weights", "AveragedPrediction", "model_average", "weight_table"]
+__all__ = ["CRITERIA", "akaike_weights", "combine", "AveragedPrediction", "model_average", "weight_table"]
 
 CRITERIA = ("aic", "aicc", "bic")
 
@@ -31,6 +31,23 @@ def akaike_weights(values, axis: int = -1) -> np.ndarray:
     total = np.sum(raw, axis=axis, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(total > 0, raw / total, np.nan)
+
+
+def combine(weights, means, sds=None):
+    """Eqs. (8)-(9): averaged mean, within-model and between-model variance.
+
+    ``weights`` has shape (..., m) and sums to one over the last axis;
+    ``means`` and ``sds`` have shape (..., m, t).  Laws whose weight is zero
+    may carry NaN predictions (failed fits) without spoiling the result.
+    Returns mean, within variance and between variance, each (..., t).
+    """
+    w = np.asarray(weights, float)[..., :, None]
+    used = w > 0
+    means = np.where(used, means, 0.0)
+    mean = np.sum(w * means, axis=-2)
+    between = np.sum(w * np.where(used, (means - mean[..., None, :]) ** 2, 0.0), axis=-2)
+    within = np.zeros_like(mean) if sds is None else np.sum(w * np.where(used, np.asarray(sds) ** 2, 0.0), axis=-2)
+    return mean, within, between
 
 
 @dataclass(frozen=True, repr=False)
@@ -107,9 +124,7 @@ def model_average(fits: FitSet, sizes, criterion: str = "aic") -> AveragedPredic
     preds = [f.predict(sizes) for f in used]
     means = np.array([m for m, _ in preds])
     sds = np.array([s for _, s in preds])
-    mean = weights @ means
-    within = weights @ sds**2
-    between = weights @ (means - mean) ** 2
+    mean, within, between = combine(weights, means, sds)
     return AveragedPrediction(
         sizes=sizes, criterion=criterion, names=tuple(f.name for f in used), weights=weights,
         means=means, sds=sds, mean=mean, within_sd=np.sqrt(within), between_sd=np.sqrt(between),

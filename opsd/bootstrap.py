@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .averaging import CRITERIA, akaike_weights
+from .averaging import CRITERIA, akaike_weights, combine
 from .data import GainData
-from .fitting import fit_all, information_criteria, multistart, solve_batch
+from .fitting import fit_all, information_criteria, refit
 
 __all__ = ["BootstrapResult", "bootstrap", "percentile_interval"]
 
@@ -116,23 +116,6 @@ class BootstrapResult:
                 + f"; failed refits {self.total_failed})")
 
 
-def _refit(fit, data: GainData, resampled):
-    """Refit one law to every resample: from the fit to the observed data,
-    then, for the resamples where that fails, from every point of the law's
-    starting grid (keeping the best).
-    """
-    law = fit.law
-    grid = law.starts(data.sizes, data.gains)
-    if not fit.converged:
-        return multistart(law, data.sizes, resampled, data.se, grid)
-    warm = np.broadcast_to(fit.params, (len(resampled), law.k))
-    params, chi2, ok = solve_batch(law, data.sizes, resampled, data.se, warm)
-    retry = np.flatnonzero(~ok)
-    if retry.size:
-        params[retry], chi2[retry], ok[retry] = multistart(law, data.sizes, resampled[retry], data.se, grid)
-    return params, chi2, ok
-
-
 def bootstrap(data: GainData, sizes=(70.0,), n_resamples: int = 1000, seed: int = 0,
               criterion: str = "aic", progress: bool = False) -> BootstrapResult:
     """Parametric bootstrap of Section 2.5 with ``n_resamples`` resamples.
@@ -168,7 +151,8 @@ def bootstrap(data: GainData, sizes=(70.0,), n_resamples: int = 1000, seed: int 
     with np.errstate(all="ignore"):
         for lo, hi in chunks:
             for j, law in enumerate(laws):
-                params, chi2, ok = _refit(base[law.name], data, resampled[lo:hi])
+                warm = base[law.name].params if base[law.name].converged else None
+                params, chi2, ok = refit(law, data.sizes, resampled[lo:hi], data.se, warm, data.gains)
                 values = law(sizes, params[ok])
                 preds[law.name][lo:hi][ok] = values
                 ic = information_criteria(chi2[ok], data.n, law.k, True)[criterion]
@@ -178,10 +162,10 @@ def bootstrap(data: GainData, sizes=(70.0,), n_resamples: int = 1000, seed: int 
     if bar is not None:
         bar.close()
 
-    weights = np.where(np.isfinite(crit).any(axis=1, keepdims=True), akaike_weights(crit), np.nan)
-    stacked = np.stack([preds[law.name] for law in laws], axis=1)  # (B, m, s)
-    average = np.sum(np.nan_to_num(stacked) * np.nan_to_num(weights)[:, :, None], axis=1)
     no_average = ~np.isfinite(crit).any(axis=1)
+    weights = np.where(no_average[:, None], np.nan, akaike_weights(crit))
+    stacked = np.stack([preds[law.name] for law in laws], axis=1)  # (B, m, s)
+    average, _, _ = combine(np.nan_to_num(weights), stacked)
     average[no_average] = np.nan
     failed = {law.name: int(np.sum(~np.isfinite(crit[:, j]))) for j, law in enumerate(laws)}
     for arr in (weights, average, *preds.values()):

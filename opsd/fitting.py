@@ -20,7 +20,8 @@ import numpy as np
 from .data import GainData
 from .laws import LAWS, ScalingLaw, get_law
 
-__all__ = ["FitResult", "FitSet", "fit_law", "fit_all", "solve_batch", "information_criteria"]
+__all__ = ["FitResult", "FitSet", "fit_law", "fit_all", "solve_batch", "multistart", "refit", "predict_batch",
+           "information_criteria"]
 
 # A fit has converged when the Gauss-Newton model predicts that no step can
 # lower chi^2 by more than this (relative to max(chi^2, 1)): the parameters
@@ -188,6 +189,45 @@ def multistart(law: ScalingLaw, sizes, gains, se, starts):
     rows = np.arange(n_rows)
     found = np.isfinite(ranked[rows, best])
     return params[rows, best], ranked[rows, best], found
+
+
+def refit(law: ScalingLaw, sizes, gains, se, warm=None, typical=None):
+    """Fit ``law`` to every row of ``gains``: from ``warm`` (a fit to similar
+    data) first, then, for the rows where that fails, from every point of the
+    law's starting grid (keeping the best).  Without ``warm`` every row uses
+    the grid.  The grid is scaled to ``typical`` gains (default: the first
+    row).  Returns params (B, k), chi2 (B,), converged (B,).
+    """
+    gains = np.atleast_2d(np.asarray(gains, float))
+    grid = law.starts(sizes, gains[0] if typical is None else typical)
+    if warm is None or not np.all(np.isfinite(warm)):
+        return multistart(law, sizes, gains, se, grid)
+    params, chi2, ok = solve_batch(law, sizes, gains, se, np.broadcast_to(warm, (len(gains), law.k)))
+    retry = np.flatnonzero(~ok)
+    if retry.size:
+        se = np.asarray(se, float)
+        retry_se = se[retry] if se.ndim == 2 else se
+        params[retry], chi2[retry], ok[retry] = multistart(law, sizes, gains[retry], retry_se, grid)
+    return params, chi2, ok
+
+
+def predict_batch(law: ScalingLaw, sizes, se, params, at):
+    """Predictions and linearised standard deviations for a batch of fits.
+
+    ``params`` (B, k) are fits to data at ``sizes`` with absolute errors
+    ``se`` (n,); returns mean and sd at ``at``, each (B, len(at)), with the
+    covariance ``(J^T W J)^-1`` of each fit propagated as in
+    :meth:`FitResult.predict`.  Rows with non-finite parameters give NaN.
+    """
+    at = np.atleast_1d(np.asarray(at, float))
+    with np.errstate(all="ignore"):
+        jac = law.jacobian(sizes, params)
+        wjac = jac / np.asarray(se, float)[..., :, None] ** 2
+        hess = np.swapaxes(wjac, -1, -2) @ jac
+        grad = law.jacobian(at, params)  # (B, t, k)
+        solved = np.stack([_solve(hess, grad[:, j]) for j in range(at.size)], axis=1)
+        var = np.sum(grad * solved, axis=-1)
+        return law(at, params), np.sqrt(np.where(var >= 0, var, np.nan))
 
 
 def information_criteria(chi2, n: int, k: int, sigma_given: bool) -> dict[str, np.ndarray]:

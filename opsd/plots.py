@@ -14,7 +14,7 @@ from .averaging import AveragedPrediction, model_average
 from .fitting import FitSet
 from .laws import LAWS
 
-__all__ = ["COLORS", "AVERAGE_COLOR", "COMPONENT_COLORS", "style", "figure_1", "figure_2", "figure_3", "figure_identifiability"]
+__all__ = ["COLORS", "AVERAGE_COLOR", "COMPONENT_COLORS", "style", "figure_1", "figure_2", "figure_3", "figure_4", "figure_identifiability"]
 
 COLORS = {
     "power_law": "#0072B2",
@@ -192,4 +192,39 @@ def figure_identifiability(solutions, beta_profile, sizes=(70.0, 405.0), chi2_to
     c.set_xticks(range(len(sizes)), [f"{s:g}B" for s in sizes])
     c.set_ylabel("predicted total gain (pp)")
     c.set_title("(c) What they predict")
+    return _finish(fig)
+
+
+def _heatmap(ax, table, mc_se, fmt: str, cmap: str, vmin=None, vmax=None, title: str = ""):
+    values = table.to_numpy(float)
+    image = ax.imshow(values, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
+    for (i, j), v in np.ndenumerate(values):
+        text = "failed" if not np.isfinite(v) else f"{v:{fmt}}\n±{mc_se.to_numpy(float)[i, j]:{fmt}}"
+        bright = np.isfinite(v) and image.norm(v) > 0.6
+        ax.text(j, i, text, ha="center", va="center", fontsize=7.5, color="white" if bright else "black")
+    ax.set_xticks(range(table.shape[1]), [_method_label(c) for c in table.columns], rotation=20)
+    ax.set_yticks(range(table.shape[0]), [_method_label(r) for r in table.index])
+    ax.set_xlabel("ground truth")
+    ax.set_title(title)
+    ax.grid(False)
+    return image
+
+
+def _method_label(name: str) -> str:
+    return {"best_aic": "Best AIC", "average": "Model average"}.get(name) or LAWS[name].label
+
+
+def figure_4(result):
+    """Figure 4: (a) MAPE and (b) 2-sigma coverage, methods x ground truths, with Monte-Carlo errors."""
+    import matplotlib.pyplot as plt
+
+    style()
+    mape, mape_se = result.mape()
+    cover, cover_se = result.coverage()
+    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.4))
+    im = _heatmap(a, mape, mape_se, ".1f", "Reds", vmin=0, title="(a) MAPE (%) at "
+                  + ", ".join(f"{t:g}B" for t in result.targets))
+    fig.colorbar(im, ax=a, shrink=0.8)
+    im = _heatmap(b, cover, cover_se, ".2f", "Blues", vmin=0, vmax=1, title="(b) 2σ coverage (nominal 0.95)")
+    fig.colorbar(im, ax=b, shrink=0.8)
     return _finish(fig)

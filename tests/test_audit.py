@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from opsd import GainData, fit_all
-from opsd.audit import SCALING_QUANTITIES, check_claims, digit_errors, error_models, load_claims, se_grid_search
+from opsd.audit import check_claims, fit_claims, digit_errors, error_models, load_claims, se_grid_search
 
 
 @pytest.fixture(scope="module")
@@ -13,14 +13,14 @@ def claims():
 
 
 def test_every_printed_claim_of_table_1_and_section_3_2_is_reproduced(claims, observed_fits):
-    checked = check_claims(claims[claims["quantity"].isin(SCALING_QUANTITIES)], observed_fits)
+    checked = check_claims(fit_claims(claims), observed_fits)
     assert len(checked) == 22
     assert checked["computed"].notna().all()
     assert checked["reproduced"].all(), checked.loc[~checked["reproduced"], ["printed", "computed"]]
 
 
 def test_a_wrong_claim_is_not_reproduced(claims, observed_fits):
-    wrong = claims[claims["quantity"].isin(SCALING_QUANTITIES)].copy()
+    wrong = fit_claims(claims).copy()
     wrong.loc["t1_weight_power_law", "printed"] = 0.339
     checked = check_claims(wrong, observed_fits)
     assert not checked.loc["t1_weight_power_law", "reproduced"]
@@ -56,8 +56,8 @@ def test_claims_file_is_validated(tmp_path):
     path.write_text("id,location,quantity\nx,Table 1,chi2\n")
     with pytest.raises(ValueError, match="missing column"):
         load_claims(path)
-    path.write_text("id,location,quantity,law,size_b,printed,decimals\n"
-                    "a,T,chi2,power_law,,1,2\na,T,chi2,power_law,,1,2\n")
+    path.write_text("id,location,quantity,law,size_b,condition,printed,decimals\n"
+                    "a,T,chi2,power_law,,,1,2\na,T,chi2,power_law,,,1,2\n")
     with pytest.raises(ValueError, match="duplicate claim id 'a'"):
         load_claims(path)
 

@@ -7,7 +7,7 @@ import pytest
 from scipy.optimize import OptimizeWarning, curve_fit
 
 from opsd import GainData, bootstrap
-from opsd.bootstrap import _refit
+from opsd.fitting import refit
 
 
 def test_bootstrap_is_reproducible_and_counts_failures(observed):
@@ -37,7 +37,7 @@ def test_vectorised_refits_agree_with_curve_fit(observed, observed_fits):
     compared = 0
     for fit in observed_fits.fits:
         law = fit.law
-        params, chi2, ok = _refit(fit, observed, resampled)
+        params, chi2, ok = refit(law, observed.sizes, resampled, observed.se, fit.params, observed.gains)
         for row in range(len(resampled)):
             try:
                 with warnings.catch_warnings():
