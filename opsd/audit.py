@@ -20,7 +20,7 @@ from .data import DATA_DIR, GainData
 from .fitting import FitSet, multistart
 from .laws import LAWS
 
-__all__ = ["FIT_LOCATIONS", "INPUT_QUANTITIES", "fit_claims", "input_claims", "load_claims", "check_claims", "digit_errors", "recover_se", "SeRecovery", "se_grid_search",
+__all__ = ["FIT_LOCATIONS", "INPUT_QUANTITIES", "fit_claims", "input_claims", "printed", "load_claims", "check_claims", "digit_errors", "recover_se", "SeRecovery", "se_grid_search",
            "error_models"]
 
 CLAIM_COLUMNS = ("id", "location", "quantity", "law", "size_b", "condition", "printed", "decimals")
@@ -43,6 +43,14 @@ def load_claims(path=None):
     if claims["id"].duplicated().any():
         raise ValueError(f"{path}: duplicate claim id {claims['id'][claims['id'].duplicated()].iloc[0]!r}")
     return claims.set_index("id")
+
+
+def printed(claims, claim_id: str) -> float:
+    """The value the paper prints for ``claim_id``."""
+    try:
+        return float(claims.loc[claim_id, "printed"])
+    except KeyError:
+        raise ValueError(f"no claim {claim_id!r} in the claims table") from None
 
 
 def _computed(row, fits: FitSet, criterion: str) -> float:

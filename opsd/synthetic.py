@@ -77,6 +77,29 @@ class ValidationResult:
         """Fraction of 2-sigma intervals containing the truth, and its Monte-Carlo standard error."""
         return self._table({r: {m: c.astype(float) for m, c in d.items()} for r, d in self.covered.items()}, 1.0)
 
+    def worst_case(self):
+        """Per method: the largest MAPE and the smallest coverage over the regimes."""
+        import pandas as pd
+
+        mape, _ = self.mape()
+        cover, _ = self.coverage()
+        return pd.DataFrame({"worst MAPE (%)": mape.max(axis=1), "worst coverage": cover.min(axis=1)})
+
+    def max_law_ape(self):
+        """Per regime: the mean over replicates and targets of the largest single-law error (%).
+
+        The model average is a convex combination of the laws, so its absolute
+        error never exceeds the largest law's: this bounds its MAPE.
+        """
+        import pandas as pd
+
+        laws = [m for m in self.methods if m in LAWS]
+        bound = {}
+        for r in self.regimes:
+            stacked = np.stack([self.ape[r][m] for m in laws])
+            bound[r] = 100.0 * float(np.nanmean(np.nanmax(stacked, axis=0)))
+        return pd.Series(bound, name="mean of the largest law error (%)")
+
     def failures(self):
         import pandas as pd
 
