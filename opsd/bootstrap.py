@@ -81,6 +81,18 @@ class BootstrapResult:
         samples = self.average_samples if law is None else self.law_samples[law]
         return samples[:, self._index(size)]
 
+    def split_intervals(self, size: float, parts: int, level: float = 0.95) -> np.ndarray:
+        """Intervals of the average from ``parts`` disjoint blocks of resamples, shape (parts, 2).
+
+        Their spread is the Monte-Carlo error of an interval computed from
+        ``n_resamples / parts`` resamples.
+        """
+        column = self._column(size, None)
+        if parts < 2 or len(column) // parts < 2:
+            raise ValueError(f"cannot split {len(column)} resamples into {parts} blocks of at least 2")
+        blocks = column[: len(column) // parts * parts].reshape(parts, -1)
+        return np.array([percentile_interval(b, level) for b in blocks])
+
     def summary(self, level: float = 0.95) -> list[dict]:
         """Per size: mean and interval of the average and of each law."""
         out = []

@@ -14,7 +14,7 @@ from .averaging import AveragedPrediction, model_average
 from .fitting import FitSet
 from .laws import LAWS
 
-__all__ = ["COLORS", "AVERAGE_COLOR", "COMPONENT_COLORS", "style", "figure_1", "figure_2", "figure_3", "figure_4", "figure_identifiability"]
+__all__ = ["COLORS", "AVERAGE_COLOR", "COMPONENT_COLORS", "style", "figure_1", "figure_2", "figure_3", "figure_4", "figure_5", "figure_identifiability"]
 
 COLORS = {
     "power_law": "#0072B2",
@@ -227,4 +227,31 @@ def figure_4(result):
     fig.colorbar(im, ax=a, shrink=0.8)
     im = _heatmap(b, cover, cover_se, ".2f", "Blues", vmin=0, vmax=1, title="(b) 2σ coverage (nominal 0.95)")
     fig.colorbar(im, ax=b, shrink=0.8)
+    return _finish(fig)
+
+
+def figure_5(result, size: float = 70.0, level: float = 0.95):
+    """Figure 5: (a) bootstrap intervals at ``size`` per law and for the average, (b) their widths."""
+    import matplotlib.pyplot as plt
+
+    style()
+    names = list(result.names) + ["average"]
+    colors = [COLORS.get(n, AVERAGE_COLOR) for n in names]
+    labels = [_method_label(n) for n in names]
+    intervals = [result.ci(size, None if n == "average" else n, level) for n in names]
+    means = [result.mean(size, None if n == "average" else n) for n in names]
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.8), gridspec_kw={"width_ratios": [1.4, 1]})
+    y = np.arange(len(names))[::-1]
+    for yi, (lo, hi), m, c in zip(y, intervals, means, colors):
+        a.plot([lo, hi], [yi, yi], color=c, lw=4, solid_capstyle="butt")
+        a.plot(m, yi, "o", color="white", mec=c, ms=7, mew=2)
+    a.set_yticks(y, labels)
+    a.set_xlabel(f"predicted gain at {size:g}B (pp)")
+    a.set_title(f"(a) Bootstrap {level:.0%} intervals and means")
+    widths = [hi - lo for lo, hi in intervals]
+    b.barh(y, widths, color=colors)
+    b.bar_label(b.containers[0], fmt="%.1f", fontsize=8.5, padding=2)
+    b.set_yticks(y, labels)
+    b.set_xlabel("interval width (pp)")
+    b.set_title("(b) Interval widths")
     return _finish(fig)
