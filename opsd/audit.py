@@ -40,6 +40,12 @@ def load_claims(path=None):
     missing = [c for c in CLAIM_COLUMNS if c not in claims.columns]
     if missing:
         raise ValueError(f"{path}: missing column(s) {', '.join(missing)}")
+    for column in ("printed", "decimals"):
+        values = pd.to_numeric(claims[column], errors="coerce")
+        bad = values.isna() | (values != values.round() if column == "decimals" else False)
+        if bad.any():
+            raise ValueError(f"{path}: claim {claims['id'][bad].iloc[0]!r} has no valid {column!r} "
+                             f"(got {claims[column][bad].iloc[0]!r})")
     if claims["id"].duplicated().any():
         raise ValueError(f"{path}: duplicate claim id {claims['id'][claims['id'].duplicated()].iloc[0]!r}")
     return claims.set_index("id")

@@ -14,7 +14,7 @@ from .averaging import AveragedPrediction, model_average
 from .fitting import FitSet
 from .laws import LAWS
 
-__all__ = ["COLORS", "AVERAGE_COLOR", "COMPONENT_COLORS", "style", "figure_1", "figure_2", "figure_3", "figure_4", "figure_5", "figure_identifiability"]
+__all__ = ["COLORS", "AVERAGE_COLOR", "COMPONENT_COLORS", "style", "figure_1", "figure_2", "figure_3", "figure_4", "figure_5", "figure_6", "figure_identifiability"]
 
 COLORS = {
     "power_law": "#0072B2",
@@ -254,4 +254,44 @@ def figure_5(result, size: float = 70.0, level: float = 0.95):
     b.set_yticks(y, labels)
     b.set_xlabel("interval width (pp)")
     b.set_title("(b) Interval widths")
+    return _finish(fig)
+
+
+def figure_6(candidates, info, eig=None, eig_per_cost=None, highlight=None):
+    """Figure 6: (a) Eq. (14) at each candidate, normalised; (b) expected information gain and per cost."""
+    import matplotlib.pyplot as plt
+
+    style()
+    candidates = np.asarray(candidates, float)
+    panels = 1 if eig is None else 2
+    fig, axes = plt.subplots(1, panels, figsize=(5.2 * panels, 3.6), squeeze=False)
+    a = axes[0, 0]
+    x = np.arange(len(candidates))
+    norm = np.asarray(info) / np.max(info)
+    colors = ["0.6"] * len(x)
+    colors[int(np.argmax(norm))] = "black"
+    a.bar(x, norm, color=colors)
+    if highlight is not None:
+        for i, size in enumerate(candidates):
+            if size in highlight:
+                a.annotate("paper", (i, norm[i]), xytext=(0, 4), textcoords="offset points", ha="center",
+                           fontsize=8)
+    a.set_xticks(x, [f"{c:g}" for c in candidates], rotation=45)
+    a.set_xlabel("candidate size (B)")
+    a.set_ylabel("Eq. (14), normalised")
+    a.set_title("(a) Weighted model disagreement")
+    if eig is not None:
+        b = axes[0, 1]
+        b.plot(candidates, eig, "o-", color="black", ms=4, label="expected information (bits)")
+        b.set_xscale("log")
+        b.set_xlabel("candidate size (B)")
+        b.set_ylabel("bits about which law holds")
+        b.set_title("(b) Information, and information per dollar")
+        twin = b.twinx()
+        per = np.asarray(eig_per_cost) / np.max(eig_per_cost)
+        twin.plot(candidates, per, "s--", color=COLORS["saturating"], ms=4, label="per dollar (normalised)")
+        twin.set_ylabel("bits per dollar (normalised)", color=COLORS["saturating"])
+        twin.grid(False)
+        lines = b.get_lines() + twin.get_lines()
+        b.legend(lines, [l.get_label() for l in lines], frameon=False, loc="center right")
     return _finish(fig)

@@ -60,6 +60,10 @@ def test_claims_file_is_validated(tmp_path):
                     "a,T,chi2,power_law,,,1,2\na,T,chi2,power_law,,,1,2\n")
     with pytest.raises(ValueError, match="duplicate claim id 'a'"):
         load_claims(path)
+    path.write_text("id,location,quantity,law,size_b,condition,printed,decimals\n"
+                    "short,Section 1,cost_usd,,70,16000,0\n")
+    with pytest.raises(ValueError, match="claim 'short' has no valid 'decimals'"):
+        load_claims(path)
 
 
 def test_unknown_quantity_is_named(claims, observed_fits):
