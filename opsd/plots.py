@@ -14,7 +14,7 @@ from .averaging import AveragedPrediction, model_average
 from .fitting import FitSet
 from .laws import LAWS
 
-__all__ = ["COLORS", "AVERAGE_COLOR", "COMPONENT_COLORS", "style", "figure_1", "figure_2", "figure_3", "figure_4", "figure_5", "figure_6", "figure_identifiability"]
+__all__ = ["COLORS", "AVERAGE_COLOR", "COMPONENT_COLORS", "style", "figure_1", "figure_2", "figure_3", "figure_4", "figure_5", "figure_6", "figure_7", "figure_identifiability"]
 
 COLORS = {
     "power_law": "#0072B2",
@@ -294,4 +294,30 @@ def figure_6(candidates, info, eig=None, eig_per_cost=None, highlight=None):
         twin.grid(False)
         lines = b.get_lines() + twin.get_lines()
         b.legend(lines, [l.get_label() for l in lines], frameon=False, loc="center right")
+    return _finish(fig)
+
+
+BENCHMARK_COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00")
+
+
+def figure_7(series: dict, max_size: float = 405.0, level: float = 0.95, criterion: str = "aic"):
+    """Figure 7: model-averaged prediction per benchmark with its ``level`` band (Eq. (9))."""
+    import matplotlib.pyplot as plt
+
+    from .fitting import fit_all
+
+    style()
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    for color, (name, data) in zip(BENCHMARK_COLORS, series.items()):
+        grid = np.geomspace(data.sizes.min(), max_size, 120)
+        avg = model_average(fit_all(data), grid, criterion)
+        lo, hi = avg.interval(level)
+        ax.fill_between(grid, lo, hi, color=color, alpha=0.15, lw=0)
+        ax.plot(grid, avg.mean, color=color, lw=2, label=name)
+        ax.plot(data.sizes, data.gains, "o", color=color, ms=4)
+    ax.axvspan(max(d.sizes.max() for d in series.values()), max_size, color="0.5", alpha=0.12, lw=0)
+    ax.set_xscale("log")
+    ax.set_xlabel("model size N (billions of parameters)")
+    ax.set_ylabel(f"model-averaged gain (pp), {level:.0%} band")
+    ax.legend(frameon=False, loc="upper left")
     return _finish(fig)
