@@ -2,10 +2,12 @@
 
 The helper package of the OPSD scaling book.  Sections of the paper map to
 modules: data (3.1), laws and fitting (2.1, Eqs. (1)-(6)), averaging
-(Eqs. (7)-(9)) and bootstrap (2.5).
+(Eqs. (7)-(9)), decomposition (2.2, Eqs. (10)-(13)), synthetic (2.3),
+design (2.4, Eq. (14)), bootstrap (2.5), benchmarks (3.8); audit checks the
+paper's printed numbers and plots draws the figures.
 """
 
-from .averaging import CRITERIA, AveragedPrediction, akaike_weights, model_average, weight_table
+from .averaging import CRITERIA, AveragedPrediction, akaike_weights, combine, model_average, weight_table
 from .bootstrap import BootstrapResult, bootstrap, percentile_interval
 from .data import DATA_DIR, GainData, load_gains
 from .fitting import FitResult, FitSet, fit_all, fit_law
@@ -13,7 +15,7 @@ from .laws import LAW_NAMES, LAWS, ScalingLaw, get_law
 
 __all__ = [
     "AveragedPrediction", "BootstrapResult", "CRITERIA", "DATA_DIR", "FitResult", "FitSet", "GainData",
-    "LAWS", "LAW_NAMES", "ScalingLaw", "akaike_weights", "bootstrap", "fit_all", "fit_law",
+    "LAWS", "LAW_NAMES", "ScalingLaw", "akaike_weights", "bootstrap", "combine", "fit_all", "fit_law",
     "get_law", "load_gains", "model_average", "percentile_interval", "weight_table",
 ]
 __version__ = "0.1.0"
