@@ -1,0 +1,34 @@
+"""The reproduction audit: every claim has a computed value and a status."""
+
+import numpy as np
+import pytest
+
+from opsd import audit
+
+
+@pytest.fixture(scope="module")
+def table(observed):
+    return audit.reproduction_audit(audit.load_claims(), observed, seed=0)
+
+
+def test_every_claim_has_a_computed_value_and_a_status(table):
+    assert len(table) > 40
+    missing = table.index[~np.isfinite(table["computed"].to_numpy(float))]
+    assert len(missing) == 0, f"claims without a computed value: {list(missing)}"
+    assert set(table["status"]) <= set(audit.STATUSES)
+
+
+def test_statuses_follow_the_rules(table):
+    assert (table.loc[table["location"] == "Table 1", "status"] == "reproduced").all()
+    assert table.loc["t2_total_8", "status"] == "inconsistent within the paper"
+    assert table.loc["s36_boot_hi", "status"] in ("reproduced", "close")
+    assert table.loc["s37_best_size", "status"] == "differs"
+    assert table.loc["s35_mape_avg_on_sigmoid", "status"] == "not reproducible"
+    assert table.loc["s31_gain_8", "status"] == "input"
+
+
+def test_a_changed_printed_number_changes_the_status(observed):
+    claims = audit.load_claims()
+    claims.loc["c_max70", "printed"] = 31.9
+    table = audit.reproduction_audit(claims.loc[["c_max70", "s32_pred70_power_law"]], observed)
+    assert list(table["status"]) == ["differs", "reproduced"]
