@@ -14,7 +14,7 @@ from .averaging import AveragedPrediction, model_average
 from .fitting import FitSet
 from .laws import LAWS
 
-__all__ = ["COLORS", "AVERAGE_COLOR", "COMPONENT_COLORS", "style", "figure_1", "figure_2", "figure_3", "figure_4", "figure_5", "figure_6", "figure_7", "figure_identifiability"]
+__all__ = ["COLORS", "AVERAGE_COLOR", "COMPONENT_COLORS", "style", "figure_1", "figure_2", "figure_3", "figure_4", "figure_5", "figure_6", "figure_7", "figure_identifiability", "figure_rule_weights"]
 
 COLORS = {
     "power_law": "#0072B2",
@@ -320,4 +320,25 @@ def figure_7(series: dict, max_size: float = 405.0, level: float = 0.95, criteri
     ax.set_xlabel("model size N (billions of parameters)")
     ax.set_ylabel(f"model-averaged gain (pp), {level:.0%} band")
     ax.legend(frameon=False, loc="upper left")
+    return _finish(fig)
+
+
+def figure_rule_weights(weights: dict, names):
+    """Weights of each law (groups) under each weighting rule (bars)."""
+    import matplotlib.pyplot as plt
+
+    style()
+    fig, ax = plt.subplots(figsize=(9, 3.6))
+    rules = list(weights)
+    width = 0.8 / len(rules)
+    x = np.arange(len(names))
+    shades = np.linspace(0.25, 1.0, len(rules))
+    for i, rule in enumerate(rules):
+        ax.bar(x + (i - (len(rules) - 1) / 2) * width, weights[rule], width,
+               color=[COLORS[n] for n in names], alpha=float(shades[i]), edgecolor="black", lw=0.4,
+               label=rule.replace("_", "-").upper() if rule in ("aic", "aicc", "bic") else rule.replace("_", "-"))
+    ax.set_xticks(x, [_label(n) for n in names])
+    ax.set_ylabel("weight")
+    ax.set_ylim(0, 1.05)
+    ax.legend(frameon=False, ncols=len(rules), loc="upper center", title="rule (light to dark)")
     return _finish(fig)
