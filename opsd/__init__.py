@@ -9,13 +9,13 @@ paper's printed numbers and plots draws the figures.
 
 from .averaging import CRITERIA, AveragedPrediction, akaike_weights, combine, model_average, weight_table
 from .bootstrap import BootstrapResult, bootstrap, percentile_interval
-from .data import DATA_DIR, GainData, load_gains
+from .data import DATA_DIR, GainData, accuracy_gain, load_gains, mean_gain
 from .fitting import FitResult, FitSet, fit_all, fit_law
 from .laws import LAW_NAMES, LAWS, ScalingLaw, get_law
 
 __all__ = [
     "AveragedPrediction", "BootstrapResult", "CRITERIA", "DATA_DIR", "FitResult", "FitSet", "GainData",
     "LAWS", "LAW_NAMES", "ScalingLaw", "akaike_weights", "bootstrap", "combine", "fit_all", "fit_law",
-    "get_law", "load_gains", "model_average", "percentile_interval", "weight_table",
+    "accuracy_gain", "get_law", "load_gains", "mean_gain", "model_average", "percentile_interval", "weight_table",
 ]
 __version__ = "0.1.0"

@@ -120,7 +120,11 @@ def model_average(fits: FitSet, sizes, criterion: str = "aic") -> AveragedPredic
     if not used:
         raise ValueError("no scaling law converged, so there is nothing to average: "
                          + ", ".join(f.name for f in fits.failed) + " failed")
-    weights = akaike_weights([getattr(f, criterion) for f in used])
+    values = [getattr(f, criterion) for f in used]
+    if all(np.isposinf(values)):
+        raise ValueError(f"{criterion.upper()} is infinite for every law (too few points for its "
+                         "small-sample correction): choose another criterion")
+    weights = akaike_weights(values)
     preds = [f.predict(sizes) for f in used]
     means = np.array([m for m, _ in preds])
     sds = np.array([s for _, s in preds])

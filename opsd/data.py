@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["DATA_DIR", "GainData", "load_gains", "REQUIRED_COLUMNS", "OPTIONAL_COLUMNS"]
+__all__ = ["DATA_DIR", "GainData", "load_gains", "accuracy_gain", "mean_gain", "REQUIRED_COLUMNS", "OPTIONAL_COLUMNS"]
 
 #: The book's data directory in a source checkout (chapters and tests read from it).
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
@@ -162,3 +162,33 @@ def load_gains(path) -> GainData:
     return GainData._validated(
         {name: np.array(values, dtype=float) for name, values in arrays.items()}, where, str(path)
     )
+
+
+def accuracy_gain(base, tuned, n_problems):
+    """Gain in percentage points between two accuracies (in %) and its binomial standard error.
+
+    Each accuracy p measured on n problems has variance p(1 - p)/n; the two
+    evaluations are treated as independent, so the variance of the
+    difference is the sum.  Evaluations on the same problems are usually
+    positively correlated, which makes this an overstatement (a conservative
+    se).  p is estimated as (x + 1)/(n + 2) for the variance, so that a
+    score of 0% or 100% still has a positive standard error.
+    """
+    base, tuned, n = (np.asarray(v, float) for v in (base, tuned, n_problems))
+    if np.any((base < 0) | (base > 100) | (tuned < 0) | (tuned > 100)):
+        raise ValueError("accuracies must be percentages between 0 and 100")
+    if np.any(n < 1):
+        raise ValueError("n_problems must be at least 1")
+
+    def variance(p):
+        smoothed = (p / 100 * n + 1) / (n + 2)
+        return smoothed * (1 - smoothed) / n
+
+    return tuned - base, 100 * np.sqrt(variance(base) + variance(tuned))
+
+
+def mean_gain(gains, ses, axis: int = 0):
+    """Mean of gains over independent benchmarks and its standard error, sqrt(sum se^2) / m."""
+    gains, ses = np.asarray(gains, float), np.asarray(ses, float)
+    m = gains.shape[axis]
+    return gains.mean(axis=axis), np.sqrt(np.sum(ses**2, axis=axis)) / m

@@ -14,7 +14,7 @@ from .averaging import AveragedPrediction, model_average
 from .fitting import FitSet
 from .laws import LAWS
 
-__all__ = ["COLORS", "AVERAGE_COLOR", "COMPONENT_COLORS", "style", "figure_1", "figure_2", "figure_3", "figure_4", "figure_5", "figure_6", "figure_7", "figure_identifiability", "figure_rule_weights"]
+__all__ = ["COLORS", "AVERAGE_COLOR", "COMPONENT_COLORS", "style", "figure_1", "figure_2", "figure_3", "figure_4", "figure_5", "figure_6", "figure_7", "figure_identifiability", "figure_rule_weights", "figure_holdout"]
 
 COLORS = {
     "power_law": "#0072B2",
@@ -341,4 +341,37 @@ def figure_rule_weights(weights: dict, names):
     ax.set_ylabel("weight")
     ax.set_ylim(0, 1.05)
     ax.legend(frameon=False, ncols=len(rules), loc="upper center", title="rule (light to dark)")
+    return _finish(fig)
+
+
+def figure_holdout(series: dict, train_max: float, level: float = 0.95, criterion: str = "aic"):
+    """One panel per series: laws fitted on sizes <= ``train_max``, the held-out points beyond."""
+    import matplotlib.pyplot as plt
+
+    from .data import GainData
+    from .fitting import fit_all
+
+    style()
+    fig, axes = plt.subplots(1, len(series), figsize=(4.2 * len(series), 3.6), squeeze=False)
+    for ax, (title, data) in zip(axes[0], series.items()):
+        train = data.sizes <= train_max
+        fits = fit_all(GainData.from_arrays(data.sizes[train], data.gains[train], data.se[train]))
+        grid = np.geomspace(data.sizes.min(), data.sizes.max() * 1.3, 200)
+        avg = model_average(fits, grid, criterion)
+        lo, hi = avg.interval(level)
+        ax.fill_between(grid, lo, hi, color="0.5", alpha=0.18, lw=0, label=f"average, {level:.0%}")
+        for name, weight in zip(avg.names, avg.weights):
+            fit = fits[name]
+            ax.plot(grid, fit.law(grid, fit.params), color=COLORS[name], lw=0.8 + 4 * weight, label=_label(name))
+        ax.plot(grid, avg.mean, color=AVERAGE_COLOR, lw=1.5, ls="--", label="model average")
+        ax.errorbar(data.sizes[train], data.gains[train], yerr=data.se[train], fmt="o", color="black", ms=4,
+                    capsize=2, label="fitted")
+        ax.errorbar(data.sizes[~train], data.gains[~train], yerr=data.se[~train], fmt="D", color="black",
+                    mfc="white", ms=5, capsize=2, label="held out")
+        ax.axvspan(train_max, grid[-1], color="0.5", alpha=0.08, lw=0)
+        ax.set_xscale("log")
+        ax.set_xlabel("model size N (B)")
+        ax.set_title(title)
+    axes[0, 0].set_ylabel("gain of RL over base (pp)")
+    axes[0, -1].legend(frameon=False, fontsize=7.5, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return _finish(fig)
