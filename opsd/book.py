@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import numbers
 
-__all__ = ["glue"]
+__all__ = ["glue", "run_cli"]
 
 
 def glue(name: str, value) -> None:
@@ -25,3 +25,22 @@ def glue(name: str, value) -> None:
         if math.isfinite(value) and value != 0.0:
             value = round(value, 11 - int(math.floor(math.log10(abs(value)))))
     _glue(name, value, display=False)
+
+
+def run_cli(*args: str, cwd=None) -> None:
+    """Run ``opsd ARGS`` in a fresh process and print what a terminal would show.
+
+    Prints the command, then its standard output and standard error, then
+    the exit status.  Used by the book to show the command line working,
+    errors included.
+    """
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-m", "opsd", *args], capture_output=True, text=True, cwd=cwd)
+    print("$ opsd " + " ".join(args))
+    if run.stdout:
+        print(run.stdout, end="")
+    if run.stderr:
+        print(run.stderr, end="")
+    print(f"[exit status {run.returncode}]")

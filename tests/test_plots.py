@@ -41,3 +41,14 @@ def test_glue_rounds_floats_and_keeps_other_values(monkeypatch):
     assert type(seen["x"][0]) is float and repr(seen["x"][0]) == "0.123456789012"
     assert seen["n"] == (3, False) and type(seen["n"][0]) is int
     assert seen["s"] == ("10,000", False)
+
+
+def test_run_cli_prints_the_command_its_output_and_status(capsys, tmp_path):
+    from opsd.book import run_cli
+
+    (tmp_path / "bad.csv").write_text("size_b,gain\n1,x\n")
+    run_cli("fit", "bad.csv", cwd=tmp_path)
+    out = capsys.readouterr().out
+    assert out == ("$ opsd fit bad.csv\n"
+                   "opsd: error: bad.csv, line 2, column 'gain': 'x' is not a number\n"
+                   "[exit status 2]\n")
