@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 # executed reference copies, which nbval compares against on every test run.
 NOTEBOOKS := index.md $(wildcard chapters/*.md)
 
-.PHONY: book test unit bench reference clean
+.PHONY: book test unit browser chromium bench reference clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "Python 3.11 or newer is needed"'
@@ -22,10 +22,20 @@ $(STAMP): requirements.txt pyproject.toml
 book: $(STAMP)
 	$(BIN)/jupyter-book build --warningiserror --keep-going .
 
-# Unit tests, nbval on the reference notebooks, then the book with warnings as errors.
-test: $(STAMP)
+# Unit tests, nbval on the reference notebooks, the book with warnings as
+# errors, then every page in headless Chromium with the network cut off.
+test: $(STAMP) chromium
 	$(BIN)/python -m pytest --nbval --nbval-current-env
 	$(BIN)/jupyter-book build --warningiserror --keep-going .
+	$(BIN)/python -m pytest tests/browser
+
+browser: $(STAMP) chromium
+	$(BIN)/python -m pytest tests/browser
+
+# Debian's Chromium for the browser test (playwright drives it; it never downloads a browser).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest
