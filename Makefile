@@ -19,13 +19,19 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
+# Figures are also written as SVG and PNG to _build/figures/figures and
+# published with the book under figures/.
+FIGURES := _build/figures/figures
+
 book: $(STAMP)
+	mkdir -p $(FIGURES)
 	$(BIN)/jupyter-book build --warningiserror --keep-going .
 
 # Unit tests, nbval on the reference notebooks, the book with warnings as
 # errors, then every page in headless Chromium with the network cut off.
 test: $(STAMP) chromium
 	$(BIN)/python -m pytest --nbval --nbval-current-env
+	mkdir -p $(FIGURES)
 	$(BIN)/jupyter-book build --warningiserror --keep-going .
 	$(BIN)/python -m pytest tests/browser
 

@@ -8,7 +8,11 @@ disconnected before any page is read: no page refers to the network.
 
 
 def _disconnect_thebe(app, config):
+    # Its static files stay (its stylesheet is linked from every page); its
+    # scripts and per-page configuration go.
     for event, listeners in list(app.events.listeners.items()):
+        if event == "builder-inited":
+            continue
         for listener in list(listeners):
             if getattr(listener.handler, "__module__", "").startswith("sphinx_thebe"):
                 app.disconnect(listener.id)

@@ -7,6 +7,10 @@ nothing they did not compute from their arguments.
 
 from __future__ import annotations
 
+import os
+import re
+from pathlib import Path
+
 import numpy as np
 from scipy.stats import norm
 
@@ -14,7 +18,8 @@ from .averaging import AveragedPrediction, model_average
 from .fitting import FitSet
 from .laws import LAWS
 
-__all__ = ["COLORS", "AVERAGE_COLOR", "COMPONENT_COLORS", "style", "figure_1", "figure_2", "figure_3", "figure_4", "figure_5", "figure_6", "figure_7", "figure_identifiability", "figure_rule_weights", "figure_holdout"]
+__all__ = ["FIGURE_DIR", "save", "COLORS", "AVERAGE_COLOR", "COMPONENT_COLORS", "style", "figure_1", "figure_2", "figure_3", "figure_4", "figure_5", "figure_6", "figure_7", "figure_identifiability", "figure_rule_weights", "figure_holdout", "figure_two_laws",
+           "figure_relative_likelihood", "figure_variance_split"]
 
 COLORS = {
     "power_law": "#0072B2",
@@ -24,6 +29,11 @@ COLORS = {
     "sqrt_log": "#D55E00",
 }
 AVERAGE_COLOR = "black"
+
+#: Where :func:`save` writes each figure as SVG and PNG; the book copies it
+#: into its HTML as ``figures/`` (``html_extra_path`` in ``_config.yml``).
+FIGURE_DIR = Path(os.environ.get("OPSD_FIGURE_DIR",
+                                 Path(__file__).resolve().parents[1] / "_build" / "figures" / "figures"))
 Z95 = float(norm.ppf(0.975))
 
 
@@ -35,8 +45,18 @@ def style():
         "figure.dpi": 110, "savefig.dpi": 150, "font.size": 10, "axes.titlesize": 10,
         "axes.labelsize": 10, "legend.fontsize": 8.5, "axes.spines.top": False,
         "axes.spines.right": False, "axes.grid": True, "grid.alpha": 0.25,
-        "svg.fonttype": "none",
+        "svg.fonttype": "none", "svg.hashsalt": "opsd",
     })
+
+
+def save(fig, name: str):
+    """Write ``fig`` as ``FIGURE_DIR/name.svg`` and ``.png`` (stable names, no timestamps) and return it."""
+    if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", name):
+        raise ValueError(f"figure name {name!r} must be lower-case words joined by hyphens")
+    FIGURE_DIR.mkdir(parents=True, exist_ok=True)
+    fig.savefig(FIGURE_DIR / f"{name}.svg", metadata={"Date": None})
+    fig.savefig(FIGURE_DIR / f"{name}.png", metadata={"Software": None})
+    return fig
 
 
 def _finish(fig):
@@ -374,4 +394,75 @@ def figure_holdout(series: dict, train_max: float, level: float = 0.95, criterio
         ax.set_title(title)
     axes[0, 0].set_ylabel("gain of RL over base (pp)")
     axes[0, -1].legend(frameon=False, fontsize=7.5, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    return _finish(fig)
+
+
+def figure_two_laws(fits: FitSet, names=("power_law", "saturating"), size: float = 70.0):
+    """Two laws that fit the data about equally well and disagree at ``size``."""
+    import matplotlib.pyplot as plt
+
+    style()
+    data = fits.data
+    fig, ax = plt.subplots(figsize=(6.5, 4.0))
+    grid = np.geomspace(data.sizes.min() * 0.8, size * 1.3, 200)
+    for name in names:
+        fit = fits[name]
+        mean, _ = fit.predict([size])
+        ax.plot(grid, fit.law(grid, fit.params), color=COLORS[name], lw=2,
+                label=f"{_label(name)}: χ² = {fit.chi2:.2f}, AIC = {fit.aic:.2f}")
+        ax.plot([size], mean, "o", color=COLORS[name], ms=8)
+        ax.annotate(f"{mean[0]:.1f} pp", (size, mean[0]), xytext=(-8, 0), textcoords="offset points",
+                    ha="right", va="center", color=COLORS[name])
+    ax.errorbar(data.sizes, data.gains, yerr=data.se, fmt="o", color="black", ms=4, capsize=2, label="observed")
+    ax.axvspan(data.sizes.max(), grid[-1], color="0.5", alpha=0.12, lw=0)
+    ax.set_xscale("log")
+    ax.set_xlabel("model size N (billions of parameters)")
+    ax.set_ylabel("gain (pp)")
+    ax.legend(frameon=False, loc="upper left")
+    return _finish(fig)
+
+
+def figure_relative_likelihood(fits: FitSet, criterion: str = "aic"):
+    """exp(-Delta/2) against Delta, with each law placed on the curve (Eq. (7) before normalising)."""
+    import matplotlib.pyplot as plt
+
+    style()
+    used = fits.converged
+    values = np.array([getattr(f, criterion) for f in used])
+    delta = values - values.min()
+    fig, ax = plt.subplots(figsize=(6.5, 3.8))
+    grid = np.linspace(0, max(8.0, delta.max() * 1.1), 200)
+    ax.plot(grid, np.exp(-grid / 2), color="0.4", lw=1.5)
+    for fit, d in zip(used, delta):
+        ax.plot(d, np.exp(-d / 2), "o", color=COLORS[fit.name], ms=9, label=_label(fit.name))
+    ax.set_xlabel(f"Δ{criterion.upper()} (distance from the best law)")
+    ax.set_ylabel("relative likelihood exp(−Δ/2)")
+    ax.set_ylim(0, 1.05)
+    ax.legend(frameon=False)
+    return _finish(fig)
+
+
+def figure_variance_split(fits: FitSet, max_size: float = 405.0, criterion: str = "aic"):
+    """Within- and between-model variance (Eq. (9)) across model size."""
+    import matplotlib.pyplot as plt
+
+    style()
+    data = fits.data
+    grid = np.geomspace(data.sizes.min(), max_size, 150)
+    avg = model_average(fits, grid, criterion)
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.6))
+    a.plot(grid, avg.within_sd, color=COLORS["saturating"], lw=2, label="within-model sd")
+    a.plot(grid, avg.between_sd, color=COLORS["sqrt_log"], lw=2, label="between-model sd")
+    a.plot(grid, avg.sd, color=AVERAGE_COLOR, lw=1.5, ls="--", label="total sd")
+    a.set_yscale("log")
+    a.set_ylabel("standard deviation (pp)")
+    a.legend(frameon=False)
+    share = avg.between_sd**2 / avg.sd**2
+    b.plot(grid, share, color=COLORS["sqrt_log"], lw=2)
+    b.set_ylim(0, 1)
+    b.set_ylabel("between-model share of the variance")
+    for ax in (a, b):
+        ax.set_xscale("log")
+        ax.set_xlabel("model size N (billions of parameters)")
+        ax.axvspan(data.sizes.max(), max_size, color="0.5", alpha=0.12, lw=0)
     return _finish(fig)

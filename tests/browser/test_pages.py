@@ -3,7 +3,8 @@
 Run after the book is built (``make test`` does both).  For each page:
 no console errors, no request leaves the loopback interface, every image
 loads, the math is typeset by MathJax, no reference is left unresolved
-(``??``), and a full-page screenshot is saved under ``_build/screenshots``.
+(``??``), every image has alt text, and a full-page screenshot is saved
+under ``_build/screenshots``.  Every figure is also published as SVG and PNG.
 """
 
 import functools
@@ -58,9 +59,10 @@ def browser():
 @pytest.mark.parametrize("page_path", PAGES)
 def test_page(server, browser, page_path):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    errors, outside = [], []
+    errors, outside, missing = [], [], []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("response", lambda response: missing.append(response.url) if response.status >= 400 else None)
 
     def route(request_route):
         host = urlparse(request_route.request.url).hostname
@@ -77,6 +79,8 @@ def test_page(server, browser, page_path):
         page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
         page.evaluate("() => MathJax.startup.promise")
     text = page.evaluate("() => document.body.innerText")
+    no_alt = page.evaluate("() => Array.from(document.images).filter(i => !(i.getAttribute('alt') || '').trim())"
+                           ".map(i => i.getAttribute('src'))")
     broken = page.evaluate("() => Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0))"
                            ".map(i => i.getAttribute('src'))")
     typeset = page.evaluate("() => document.querySelectorAll('mjx-container').length")
@@ -86,10 +90,20 @@ def test_page(server, browser, page_path):
     page.close()
 
     assert not outside, f"requests left the machine: {outside}"
+    assert not missing, f"resources that failed to load: {missing}"
     assert not errors, f"console errors: {errors}"
     assert not broken, f"images that did not load: {broken}"
+    assert not no_alt, f"images without alt text: {no_alt}"
     assert "??" not in text, "an unresolved reference (??) is on the page"
     if has_math:
         assert typeset > 0, "the page has math but MathJax typeset none of it"
         for raw in ("$$", "\\(", "\\["):
             assert raw not in text, f"raw TeX delimiter {raw!r} left in the text"
+
+
+def test_figures_are_published_as_svg_and_png():
+    figures = HTML / "figures"
+    svgs = {p.stem for p in figures.glob("*.svg")}
+    pngs = {p.stem for p in figures.glob("*.png")}
+    assert len(svgs) >= 10, f"expected every figure under {figures}, found {sorted(svgs)}"
+    assert svgs == pngs
