@@ -69,6 +69,14 @@ def _finish(fig):
     return fig
 
 
+def _size_axis(ax, observed_max=None, right=None, label=None):
+    """Log model-size axis, with the extrapolation region beyond ``observed_max`` shaded."""
+    ax.set_xscale("log")
+    ax.set_xlabel("model size N (billions of parameters)")
+    if observed_max is not None:
+        ax.axvspan(observed_max, right, color="0.5", alpha=0.12, lw=0, label=label)
+
+
 def _label(name: str) -> str:
     return LAWS[name].label
 
@@ -86,7 +94,7 @@ def figure_1(fits: FitSet, sizes=(14.0, 70.0, 405.0), criterion: str = "aic", ma
     data = fits.data
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.2), gridspec_kw={"width_ratios": [1.35, 1]})
     grid = np.geomspace(min(data.sizes.min(), 0.5) * 0.8, max_size * 1.1, 300)
-    left.axvspan(data.sizes.max(), grid[-1], color="0.5", alpha=0.12, lw=0, label="extrapolation")
+    _size_axis(left, data.sizes.max(), grid[-1], "extrapolation")
     for name, weight in zip(avg.names, avg.weights):
         fit = fits[name]
         left.plot(grid, fit.law(grid, fit.params), color=COLORS[name], lw=0.8 + 6.0 * weight,
@@ -97,8 +105,6 @@ def figure_1(fits: FitSet, sizes=(14.0, 70.0, 405.0), criterion: str = "aic", ma
     lo, hi = avg.interval(0.95)
     left.errorbar(avg.sizes, avg.mean, yerr=[avg.mean - lo, hi - avg.mean], fmt="s", color=AVERAGE_COLOR, mfc="white",
                   ms=7, capsize=3, zorder=6, label="model average (95%)")
-    left.set_xscale("log")
-    left.set_xlabel("model size N (billions of parameters)")
     left.set_ylabel("OPSD gain (pp)")
     left.set_title("Five scaling laws fitted to the observed gains")
     left.legend(loc="upper left", frameon=False)
@@ -162,16 +168,13 @@ def figure_3(decomposition, data, max_size: float = 405.0):
     a.stackplot(grid, *parts.values(), labels=[COMPONENT_LABELS[k] for k in parts],
                 colors=[COMPONENT_COLORS[k] for k in parts], alpha=0.85)
     a.errorbar(data.sizes, data.gains, yerr=data.se, fmt="o", color="black", ms=4, capsize=2, label="observed")
-    a.axvspan(data.sizes.max(), grid[-1], color="0.5", alpha=0.12, lw=0)
-    a.set_xscale("log")
-    a.set_xlabel("model size N (billions of parameters)")
+    _size_axis(a, data.sizes.max(), grid[-1])
     a.set_ylabel("gain (pp), stacked")
     a.set_title("(a) Components of the gain")
     a.legend(frameon=False, loc="upper left")
     b.stackplot(grid, *shares.values(), colors=[COMPONENT_COLORS[k] for k in shares], alpha=0.85)
-    b.set_xscale("log")
+    _size_axis(b)
     b.set_ylim(0, 1)
-    b.set_xlabel("model size N (billions of parameters)")
     b.set_ylabel("share of the total")
     b.set_title("(b) Fractional contributions")
     return _finish(fig)
@@ -335,9 +338,7 @@ def figure_7(series: dict, max_size: float = 405.0, level: float = 0.95, criteri
         ax.fill_between(grid, lo, hi, color=color, alpha=0.15, lw=0)
         ax.plot(grid, avg.mean, color=color, lw=2, label=name)
         ax.plot(data.sizes, data.gains, "o", color=color, ms=4)
-    ax.axvspan(max(d.sizes.max() for d in series.values()), max_size, color="0.5", alpha=0.12, lw=0)
-    ax.set_xscale("log")
-    ax.set_xlabel("model size N (billions of parameters)")
+    _size_axis(ax, max(d.sizes.max() for d in series.values()), max_size)
     ax.set_ylabel(f"model-averaged gain (pp), {level:.0%} band")
     ax.legend(frameon=False, loc="upper left")
     return _finish(fig)
@@ -388,9 +389,7 @@ def figure_holdout(series: dict, train_max: float, level: float = 0.95, criterio
                     capsize=2, label="fitted")
         ax.errorbar(data.sizes[~train], data.gains[~train], yerr=data.se[~train], fmt="D", color="black",
                     mfc="white", ms=5, capsize=2, label="held out")
-        ax.axvspan(train_max, grid[-1], color="0.5", alpha=0.08, lw=0)
-        ax.set_xscale("log")
-        ax.set_xlabel("model size N (B)")
+        _size_axis(ax, train_max, grid[-1])
         ax.set_title(title)
     axes[0, 0].set_ylabel("gain of RL over base (pp)")
     axes[0, -1].legend(frameon=False, fontsize=7.5, loc="upper left", bbox_to_anchor=(1.0, 1.0))
@@ -414,9 +413,7 @@ def figure_two_laws(fits: FitSet, names=("power_law", "saturating"), size: float
         ax.annotate(f"{mean[0]:.1f} pp", (size, mean[0]), xytext=(-8, 0), textcoords="offset points",
                     ha="right", va="center", color=COLORS[name])
     ax.errorbar(data.sizes, data.gains, yerr=data.se, fmt="o", color="black", ms=4, capsize=2, label="observed")
-    ax.axvspan(data.sizes.max(), grid[-1], color="0.5", alpha=0.12, lw=0)
-    ax.set_xscale("log")
-    ax.set_xlabel("model size N (billions of parameters)")
+    _size_axis(ax, data.sizes.max(), grid[-1])
     ax.set_ylabel("gain (pp)")
     ax.legend(frameon=False, loc="upper left")
     return _finish(fig)
@@ -462,7 +459,5 @@ def figure_variance_split(fits: FitSet, max_size: float = 405.0, criterion: str 
     b.set_ylim(0, 1)
     b.set_ylabel("between-model share of the variance")
     for ax in (a, b):
-        ax.set_xscale("log")
-        ax.set_xlabel("model size N (billions of parameters)")
-        ax.axvspan(data.sizes.max(), max_size, color="0.5", alpha=0.12, lw=0)
+        _size_axis(ax, data.sizes.max(), max_size)
     return _finish(fig)
