@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 # executed reference copies, which nbval compares against on every test run.
 NOTEBOOKS := index.md $(wildcard chapters/*.md)
 
-.PHONY: book test unit browser chromium bench reference clean
+.PHONY: book test unit browser chromium pdf bench reference clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "Python 3.11 or newer is needed"'
@@ -42,6 +42,10 @@ browser: $(STAMP) chromium
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
+
+# The HTML book printed to one PDF by Chromium (figures and typeset math as on screen).
+pdf: book chromium
+	$(BIN)/python scripts/book_pdf.py
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest
