@@ -38,10 +38,12 @@ def loo_log_predictive(data: GainData, names) -> np.ndarray:
     for i in range(data.n):
         keep = np.arange(data.n) != i
         train = GainData.from_arrays(data.sizes[keep], data.gains[keep], data.se[keep], source=data.source)
-        fits = fit_all(train, [n for n in names if _fittable(n, train.n)]) if any(
-            _fittable(n, train.n) for n in names) else None
+        fittable = [name for name in names if _fittable(name, train.n)]
+        if not fittable:
+            continue
+        fits = fit_all(train, fittable)
         for j, name in enumerate(names):
-            if fits is None or not _fittable(name, train.n) or not fits[name].converged:
+            if name not in fittable or not fits[name].converged:
                 continue
             mean, sd = fits[name].predict([data.sizes[i]])
             var = sd[0] ** 2 + data.se[i] ** 2
