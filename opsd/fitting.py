@@ -335,15 +335,11 @@ class FitSet:
                 return fit
         raise KeyError(name)
 
-    def to_frame(self):
-        import pandas as pd
+    def to_frame(self, criterion: str = "aic"):
+        """Table 1 for these fits: see :func:`opsd.averaging.weight_table`."""
+        from .averaging import weight_table
 
-        rows = [
-            {"law": f.law.label, "k": f.k, "chi2": f.chi2, "AIC": f.aic, "AICc": f.aicc,
-             "BIC": f.bic, "converged": f.converged}
-            for f in self.fits
-        ]
-        return pd.DataFrame(rows).set_index("law")
+        return weight_table(self, criterion)
 
     def __repr__(self) -> str:
         lines = [f"FitSet(n={self.data.n}, sigma {'given' if self.sigma_given else 'estimated'})"]

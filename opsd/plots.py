@@ -280,7 +280,7 @@ def figure_5(result, size: float = 70.0, level: float = 0.95):
     return _finish(fig)
 
 
-def figure_6(candidates, info, eig=None, eig_per_cost=None, highlight=None):
+def figure_6(candidates, info, eig=None, eig_per_cost=None):
     """Figure 6: (a) Eq. (14) at each candidate, normalised; (b) expected information gain and per cost."""
     import matplotlib.pyplot as plt
 
@@ -294,11 +294,6 @@ def figure_6(candidates, info, eig=None, eig_per_cost=None, highlight=None):
     colors = ["0.6"] * len(x)
     colors[int(np.argmax(norm))] = "black"
     a.bar(x, norm, color=colors)
-    if highlight is not None:
-        for i, size in enumerate(candidates):
-            if size in highlight:
-                a.annotate("paper", (i, norm[i]), xytext=(0, 4), textcoords="offset points", ha="center",
-                           fontsize=8)
     a.set_xticks(x, [f"{c:g}" for c in candidates], rotation=45)
     a.set_xlabel("candidate size (B)")
     a.set_ylabel("Eq. (14), normalised")
