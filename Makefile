@@ -1,6 +1,6 @@
 # Everything runs inside a local virtual environment built from the exact
 # pins in requirements.txt; `make book` and `make test` create it on first use.
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
