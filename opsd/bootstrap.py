@@ -17,7 +17,7 @@ import numpy as np
 
 from .averaging import CRITERIA, akaike_weights, combine
 from .data import GainData
-from .fitting import fit_all, information_criteria, refit
+from .fitting import fit_all, refit_all
 
 __all__ = ["BootstrapResult", "bootstrap", "percentile_interval"]
 
@@ -160,17 +160,12 @@ def bootstrap(data: GainData, sizes=(70.0,), n_resamples: int = 1000, seed: int 
         from tqdm import tqdm
 
         bar = tqdm(total=n_resamples * len(laws), desc="bootstrap refits", unit="fit", leave=False)
-    with np.errstate(all="ignore"):
-        for lo, hi in chunks:
-            for j, law in enumerate(laws):
-                warm = base[law.name].params if base[law.name].converged else None
-                params, chi2, ok = refit(law, data.sizes, resampled[lo:hi], data.se, warm, data.gains)
-                values = law(sizes, params[ok])
-                preds[law.name][lo:hi][ok] = values
-                ic = information_criteria(chi2[ok], data.n, law.k, True)[criterion]
-                crit[lo:hi, j][ok] = ic
-                if bar is not None:
-                    bar.update(hi - lo)
+    for lo, hi in chunks:
+        means, _, crit[lo:hi] = refit_all(base, resampled[lo:hi], data.se, sizes, criterion, data.gains)
+        for j, law in enumerate(laws):
+            preds[law.name][lo:hi] = means[:, j]
+        if bar is not None:
+            bar.update((hi - lo) * len(laws))
     if bar is not None:
         bar.close()
 

@@ -20,12 +20,12 @@ import numpy as np
 from .data import GainData
 from .laws import LAWS, ScalingLaw, get_law
 
-__all__ = ["FitResult", "FitSet", "fit_law", "fit_all", "solve_batch", "multistart", "refit", "predict_batch",
-           "information_criteria"]
+__all__ = ["FitResult", "FitSet", "fit_law", "fit_all", "solve_batch", "multistart", "refit", "refit_all",
+           "predict_batch", "information_criteria"]
 
 # A fit has converged when the Gauss-Newton model predicts that no step can
 # lower chi^2 by more than this (relative to max(chi^2, 1)): the parameters
-# are then within ~1e-7 standard errors of the stationary point.
+# are then within ~1e-8 standard errors of the stationary point.
 DECREMENT_TOL = 1e-16
 STALL_TOL = 1e-10
 MAX_ITER = 100
@@ -228,6 +228,34 @@ def predict_batch(law: ScalingLaw, sizes, se, params, at):
         solved = np.stack([_solve(hess, grad[:, j]) for j in range(at.size)], axis=1)
         var = np.sum(grad * solved, axis=-1)
         return law(at, params), np.sqrt(np.where(var >= 0, var, np.nan))
+
+
+def refit_all(base: "FitSet", gains, se, at, criterion: str = "aic", typical=None, with_sd: bool = False):
+    """Refit every law of ``base`` to each row of ``gains`` and predict at ``at``.
+
+    Each law starts from its fit in ``base`` (see :func:`refit`).  Returns
+    means (B, m, t), sds (B, m, t) or None, and the criterion (B, m); a
+    refit that fails (or, with ``with_sd``, predicts a non-finite value) has
+    NaN predictions and an infinite criterion, so that it gets no weight.
+    """
+    gains = np.atleast_2d(np.asarray(gains, float))
+    at = np.atleast_1d(np.asarray(at, float))
+    n = base.data.n
+    means, sds, crit = [], [], []
+    with np.errstate(all="ignore"):
+        for fit in base.fits:
+            law = fit.law
+            warm = fit.params if fit.converged else None
+            params, chi2, ok = refit(law, base.data.sizes, gains, se, warm, typical)
+            if with_sd:
+                mean, sd = predict_batch(law, base.data.sizes, se, params, at)
+                ok &= np.all(np.isfinite(mean), axis=1) & np.all(np.isfinite(sd), axis=1)
+                sds.append(np.where(ok[:, None], sd, np.nan))
+            else:
+                mean = law(at, params)
+            means.append(np.where(ok[:, None], mean, np.nan))
+            crit.append(np.where(ok, information_criteria(chi2, n, law.k, True)[criterion], np.inf))
+    return np.stack(means, 1), (np.stack(sds, 1) if with_sd else None), np.stack(crit, 1)
 
 
 def information_criteria(chi2, n: int, k: int, sigma_given: bool) -> dict[str, np.ndarray]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import logsumexp, softmax
 
-from .averaging import akaike_weights, combine
+from .averaging import akaike_weights, combine, model_average
 from .data import GainData
 from .fitting import FitSet, fit_all
 
@@ -108,12 +108,10 @@ def average_by_rule(fits: FitSet, sizes, rules=RULES):
     import pandas as pd
 
     sizes = np.atleast_1d(np.asarray(sizes, float))
-    preds = [f.predict(sizes) for f in fits.converged]
-    means = np.array([m for m, _ in preds])
-    sds = np.array([s for _, s in preds])
+    per_law = model_average(fits, sizes)  # only its per-law means and sds are used
     rows = []
     for rule, weights in rule_weights(fits, rules).items():
-        mean, within, between = combine(weights, means, sds)
+        mean, within, between = combine(weights, per_law.means, per_law.sds)
         for j, size in enumerate(sizes):
             rows.append({"rule": rule, "size_b": size, "mean": mean[j], "within_sd": np.sqrt(within[j]),
                          "between_sd": np.sqrt(between[j]), "sd": np.sqrt(within[j] + between[j])})

@@ -27,7 +27,7 @@ import numpy as np
 
 from .averaging import akaike_weights, combine
 from .data import GainData
-from .fitting import fit_all, information_criteria, predict_batch, refit
+from .fitting import fit_all, refit_all
 from .laws import LAWS, get_law
 
 __all__ = ["REGIMES", "METHODS", "ValidationResult", "validate"]
@@ -148,16 +148,7 @@ def validate(data: GainData, regimes=REGIMES, targets=(14.0, 32.0, 70.0), replic
             clean = truth_law(data.sizes, params)
             true_at = truth_law(targets, params)
             gains = clean + rng.standard_normal((replicates, data.n)) * se
-            means, sds, crit = [], [], []
-            for law in laws:
-                warm = base[law.name].params if base[law.name].converged else None
-                p, chi2, ok = refit(law, data.sizes, gains, se, warm, clean)
-                mean, sd = predict_batch(law, data.sizes, se, p, targets)
-                ok &= np.all(np.isfinite(mean), axis=1) & np.all(np.isfinite(sd), axis=1)
-                means.append(np.where(ok[:, None], mean, np.nan))
-                sds.append(np.where(ok[:, None], sd, np.nan))
-                crit.append(np.where(ok, information_criteria(chi2, data.n, law.k, True)[criterion], np.inf))
-            means, sds, crit = np.stack(means, 1), np.stack(sds, 1), np.stack(crit, 1)  # (R, m, t), (R, m)
+            means, sds, crit = refit_all(base, gains, se, targets, criterion, clean, with_sd=True)
             none = ~np.isfinite(crit).any(axis=1)
             weights = np.nan_to_num(akaike_weights(crit))
             avg, within, between = combine(weights, means, sds)
