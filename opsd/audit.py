@@ -146,7 +146,7 @@ class _Book:
             top, bottom = law.split("/")
             return self.prediction(top, size) / self.prediction(bottom, size)
         if q == "prediction_spread_ratio":
-            values = [self.prediction(f.name, size) for f in self.fits.converged]
+            values = [self.prediction(f.name, size) for f in self.fits.usable]
             return max(values) / min(values)
         if q == "top_two_weight_pct":
             return 100.0 * float(sum(sorted(self.weights().values())[-2:]))
@@ -155,7 +155,7 @@ class _Book:
         if q == "observed_range_ratio":
             return float(self.data.sizes.max() / self.data.sizes.min())
         if q == "max_chi2_below":
-            return float(max(f.chi2 for f in self.fits.converged))
+            return float(max(f.chi2 for f in self.fits.usable))
         if q == "benchmark_prediction":
             from .benchmarks import reconstruct
 

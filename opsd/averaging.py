@@ -106,9 +106,10 @@ class AveragedPrediction:
 
 
 def model_average(fits: FitSet, sizes, criterion: str = "aic") -> AveragedPrediction:
-    """Eqs. (7)-(9) at ``sizes`` from the converged fits in ``fits``.
+    """Eqs. (7)-(9) at ``sizes`` from the usable fits in ``fits``.
 
-    Failed fits get weight zero and are listed in ``fits.failed``.
+    A fit at a limit of its law predicts with that limiting form and keeps
+    its weight; failed fits get weight zero and are listed in ``fits.failed``.
     Within-model variance uses each fit's linearised prediction variance.
     """
     if criterion not in CRITERIA:
@@ -116,9 +117,9 @@ def model_average(fits: FitSet, sizes, criterion: str = "aic") -> AveragedPredic
     sizes = np.atleast_1d(np.asarray(sizes, float))
     if sizes.size == 0 or not np.all(np.isfinite(sizes)) or np.any(sizes <= 0):
         raise ValueError(f"prediction sizes must be finite and > 0, got {sizes.tolist()}")
-    used = fits.converged
+    used = fits.usable
     if not used:
-        raise ValueError("no scaling law converged, so there is nothing to average: "
+        raise ValueError("no scaling law could be fitted, so there is nothing to average: "
                          + ", ".join(f.name for f in fits.failed) + " failed")
     values = [getattr(f, criterion) for f in used]
     if all(np.isposinf(values)):
@@ -147,5 +148,5 @@ def weight_table(fits: FitSet, criterion: str = "aic"):
     weight = dict(zip(average.names, average.weights))
     chi2 = "chi2" if fits.sigma_given else "RSS"
     rows = [{"law": f.law.label, "k": f.k, chi2: f.chi2, "AIC": f.aic, "AICc": f.aicc, "BIC": f.bic,
-             "weight": float(weight.get(f.name, 0.0)), "converged": f.converged} for f in fits.fits]
+             "weight": float(weight.get(f.name, 0.0)), "status": f.status} for f in fits.fits]
     return pd.DataFrame(rows).sort_values("weight", ascending=False, kind="stable").set_index("law")

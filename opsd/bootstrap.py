@@ -4,9 +4,11 @@ Each resample adds Gaussian noise with the observed standard errors to the
 observed gains, refits every law (from the fit to the observed data, and
 from the law's starting grid where that fails), recomputes the Akaike weights (Eq. (7)) and
 averages the predictions (Eq. (8)).  All resamples of one law are fitted in
-one vectorised batch.  A refit that fails is counted per law and left out of
-that resample's average; a resample in which every law fails has no average
-and is counted too.  Nothing is dropped silently.
+one vectorised batch.  A refit whose best fit is a limiting form of its law
+(the sigmoid becoming a power law, say) predicts with that form, keeps its
+weight and is counted per law.  A refit that fails numerically is counted
+per law and left out of that resample's average; a resample in which every
+law fails has no average and is counted too.  Nothing is dropped silently.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import numpy as np
 
 from .averaging import CRITERIA, akaike_weights, combine
 from .data import GainData
-from .fitting import fit_all, refit_all
+from .fitting import FAILED, LIMIT, fit_all, refit_all
 
 __all__ = ["BootstrapResult", "bootstrap", "percentile_interval"]
 
@@ -42,6 +44,7 @@ class BootstrapResult:
     ``law_samples[name]`` and ``average_samples`` have shape
     (n_resamples, len(sizes)); entries of failed refits are NaN and are
     counted in ``failed`` (per law) and ``no_average`` (whole resamples).
+    Refits at a limit of their law are counted in ``limits`` (per law).
     """
 
     sizes: np.ndarray
@@ -53,6 +56,7 @@ class BootstrapResult:
     average_samples: np.ndarray
     failed: dict
     no_average: int
+    limits: dict
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -116,6 +120,7 @@ class BootstrapResult:
                 lo, hi = self.ci(size, law, level)
                 rows.append({"size_b": float(size), "model": name, "mean": self.mean(size, law),
                              "ci_low": lo, "ci_high": hi, "width": hi - lo,
+                             "limits": None if law is None else self.limits[name],
                              "failed": self.no_average if law is None else self.failed[name]})
         return pd.DataFrame(rows).set_index(["size_b", "model"])
 
@@ -125,7 +130,7 @@ class BootstrapResult:
             lo, hi = self.ci(size)
             parts.append(f"{size:g}B: mean {self.mean(size):.1f}, 95% CI [{lo:.1f}, {hi:.1f}]")
         return (f"BootstrapResult({self.n_resamples} resamples, seed {self.seed}; " + "; ".join(parts)
-                + f"; failed refits {self.total_failed})")
+                + f"; refits at a limit {sum(self.limits.values())}; failed refits {self.total_failed})")
 
 
 def bootstrap(data: GainData, sizes=(70.0,), n_resamples: int = 1000, seed: int = 0,
@@ -160,8 +165,10 @@ def bootstrap(data: GainData, sizes=(70.0,), n_resamples: int = 1000, seed: int 
         from tqdm import tqdm
 
         bar = tqdm(total=n_resamples * len(laws), desc="bootstrap refits", unit="fit", leave=False)
+    status = np.empty((n_resamples, len(laws)), int)
     for lo, hi in chunks:
-        means, _, crit[lo:hi] = refit_all(base, resampled[lo:hi], data.se, sizes, criterion, data.gains)
+        means, _, crit[lo:hi], status[lo:hi] = refit_all(base, resampled[lo:hi], data.se, sizes, criterion,
+                                                         data.gains)
         for j, law in enumerate(laws):
             preds[law.name][lo:hi] = means[:, j]
         if bar is not None:
@@ -174,10 +181,12 @@ def bootstrap(data: GainData, sizes=(70.0,), n_resamples: int = 1000, seed: int 
     stacked = np.stack([preds[law.name] for law in laws], axis=1)  # (B, m, s)
     average, _, _ = combine(np.nan_to_num(weights), stacked)
     average[no_average] = np.nan
-    failed = {law.name: int(np.sum(~np.isfinite(crit[:, j]))) for j, law in enumerate(laws)}
+    failed = {law.name: int(np.sum(status[:, j] == FAILED)) for j, law in enumerate(laws)}
+    limits = {law.name: int(np.sum(status[:, j] == LIMIT)) for j, law in enumerate(laws)}
     for arr in (weights, average, *preds.values()):
         arr.setflags(write=False)
     return BootstrapResult(
         sizes=sizes, n_resamples=n_resamples, seed=seed, criterion=criterion, law_samples=preds,
         weight_samples=weights, average_samples=average, failed=failed, no_average=int(no_average.sum()),
+        limits=limits,
     )

@@ -54,7 +54,7 @@ def fit_report(path, at, criterion: str) -> dict:
         models.append({
             "name": fit.name, "k": fit.k, "params": fit.param_dict, "chi2": fit.chi2,
             "aic": fit.aic, "aicc": fit.aicc, "bic": fit.bic, "weight": weight.get(fit.name, 0.0),
-            "converged": fit.converged,
+            "status": fit.status, "limit": fit.limit,
             "predictions": [{"size_b": float(s), "mean": float(m), "sd": float(d)}
                             for s, m, d in zip(average.sizes, mean, sd)],
         })
@@ -72,6 +72,7 @@ def bootstrap_report(path, at, n: int, seed: int, criterion: str, progress: bool
     return {
         "n": result.n_resamples, "seed": seed, "criterion": criterion,
         "failed": result.total_failed, "failed_by_model": result.failed,
+        "limits": sum(result.limits.values()), "limits_by_model": result.limits,
         "no_average": result.no_average, "results": result.summary(),
     }
 
@@ -95,15 +96,18 @@ def _print_fit(report, path) -> None:
     print(_table(
         ["law", "k", "chi2" if report["sigma"] == "given" else "RSS", "AIC", "AICc", "BIC", "weight", "parameters"],
         [[m["name"], m["k"], _num(m["chi2"]), _num(m["aic"], ".2f"), _num(m["aicc"], ".2f"),
-          _num(m["bic"], ".2f"), _num(m["weight"]) if m["converged"] else "FAILED",
+          _num(m["bic"], ".2f"), _num(m["weight"]) if m["status"] != "failed" else "FAILED",
           ", ".join(f"{k}={v:.4g}" for k, v in m["params"].items())] for m in report["models"]],
     ))
+    for m in report["models"]:
+        if m["status"] == "limit":
+            print(f"{m['name']} has no interior optimum; its best fit is a limit, {m['limit']}")
     for item in report["excluded"]:
         print(f"excluded {item['name']}: {item['reason']}")
     print()
     sizes = [p["size_b"] for p in report["average"]]
     rows = [[m["name"]] + [f"{_num(p['mean'], '.1f')} +/- {_num(p['sd'], '.1f')}" for p in m["predictions"]]
-            for m in report["models"] if m["converged"]]
+            for m in report["models"] if m["status"] != "failed"]
     rows.append(["average"] + [f"{_num(p['mean'], '.1f')} +/- {_num(p['sd'], '.1f')}" for p in report["average"]])
     rows.append(["  within sd"] + [_num(p["within_sd"], ".1f") for p in report["average"]])
     rows.append(["  between sd"] + [_num(p["between_sd"], ".1f") for p in report["average"]])
@@ -113,7 +117,10 @@ def _print_fit(report, path) -> None:
 def _print_bootstrap(report, path) -> None:
     print(f"{path}: {report['n']} parametric bootstrap resamples, seed {report['seed']}, "
           f"weights from {report['criterion'].upper()}")
+    limits = ", ".join(f"{name} {count}" for name, count in report["limits_by_model"].items() if count)
     failed = ", ".join(f"{name} {count}" for name, count in report["failed_by_model"].items() if count)
+    print(f"refits at a limit of their law (kept, predicting with the limit): {report['limits']}"
+          + (f" ({limits})" if limits else ""))
     print(f"failed refits: {report['failed']}" + (f" ({failed})" if failed else "")
           + f"; resamples with no average: {report['no_average']}")
     for result in report["results"]:

@@ -21,7 +21,7 @@ from .data import GainData
 from .laws import LAWS, ScalingLaw, get_law
 
 __all__ = ["FitResult", "FitSet", "fit_law", "fit_all", "solve_batch", "multistart", "refit", "refit_all",
-           "predict_batch", "information_criteria"]
+           "fit_rows", "predict_batch", "information_criteria", "STATUSES"]
 
 # A fit has converged when the Gauss-Newton model predicts that no step can
 # lower chi^2 by more than this (relative to max(chi^2, 1)): the parameters
@@ -29,6 +29,14 @@ __all__ = ["FitResult", "FitSet", "fit_law", "fit_all", "solve_batch", "multista
 DECREMENT_TOL = 1e-16
 STALL_TOL = 1e-10
 MAX_ITER = 100
+# An interior optimum must beat the law's best limiting form by this much
+# (relative to max(chi^2, 1)); a fit running off towards a limit approaches
+# the limit's chi^2 from above, wherever the optimiser happens to stop.
+LIMIT_TOL = 1e-8
+# What a fit found: an interior optimum, a limiting form of the law at the
+# edge of its parameter space (see ScalingLaw.limits), or nothing at all.
+STATUSES = ("interior", "limit", "failed")
+INTERIOR, LIMIT, FAILED = range(3)
 
 
 def _normal_equations(law, sizes, gains, weights, params):
@@ -230,32 +238,105 @@ def predict_batch(law: ScalingLaw, sizes, se, params, at):
         return law(at, params), np.sqrt(np.where(var >= 0, var, np.nan))
 
 
+def _limit_fits(law: ScalingLaw, sizes, gains, se):
+    """Best fit of each limiting form of ``law`` to every row of ``gains``.
+
+    Returns the forms [(words, form)], their parameters [(B, k_form)] and
+    their chi^2 (B, L), infinite where a form could not be fitted.
+    """
+    forms = law.limits(sizes)
+    params, chi2 = [], np.full((len(gains), len(forms)), np.inf)
+    for j, (_, form) in enumerate(forms):
+        p, c, ok = multistart(form, sizes, gains, se, form.starts(sizes, gains[0]))
+        params.append(p)
+        chi2[:, j] = np.where(ok, c, np.inf)
+    return forms, params, chi2
+
+
+def _classify(chi2, ok, limit_chi2):
+    """Status (INTERIOR, LIMIT or FAILED) and best limiting form of every row.
+
+    A row is interior when its optimum beats every limiting form of the law
+    by more than LIMIT_TOL; otherwise the supremum of the likelihood is the
+    best limiting form, if any could be fitted.
+    """
+    limit_chi2 = np.atleast_2d(limit_chi2)
+    best = np.argmin(limit_chi2, axis=1) if limit_chi2.shape[1] else np.zeros(len(chi2), int)
+    best_chi2 = limit_chi2[np.arange(len(chi2)), best] if limit_chi2.shape[1] else np.full(len(chi2), np.inf)
+    margin = LIMIT_TOL * np.maximum(np.nan_to_num(best_chi2, posinf=1.0), 1.0)
+    interior = ok & (chi2 < best_chi2 - margin)
+    status = np.where(interior, INTERIOR, np.where(np.isfinite(best_chi2), LIMIT, FAILED))
+    return status, best, np.where(interior, chi2, best_chi2)
+
+
+def fit_rows(law: ScalingLaw, sizes, gains, se, at, warm=None, typical=None, with_sd: bool = False):
+    """Fit ``law`` to every row of ``gains`` and predict at ``at``, limits included.
+
+    The interior optimum is sought as in :func:`refit`; where it does not beat
+    the law's best limiting form (or none is found) the row is that limit,
+    and its predictions and standard deviations are the limiting form's.
+    Returns means (B, t), sds (B, t) or None, chi^2 (B,) and status (B,),
+    an index into :data:`STATUSES`; failed rows have NaN predictions.
+    """
+    sizes = np.asarray(sizes, float)
+    gains = np.atleast_2d(np.asarray(gains, float))
+    se = np.asarray(se, float)
+    at = np.atleast_1d(np.asarray(at, float))
+    params, chi2, ok = refit(law, sizes, gains, se, warm, typical)
+    forms, limit_params, limit_chi2 = _limit_fits(law, sizes, gains, se)
+    status, best, chi2_out = _classify(chi2, ok, limit_chi2)
+    if warm is not None and forms:
+        # A warm start can run off to a limit while an interior optimum lies elsewhere.
+        retry = np.flatnonzero(status != INTERIOR)
+        if retry.size:
+            grid = law.starts(sizes, gains[0] if typical is None else typical)
+            p2, c2, ok2 = multistart(law, sizes, gains[retry], se[retry] if se.ndim == 2 else se, grid)
+            params[retry], chi2[retry], ok[retry] = p2, c2, ok2
+            status, best, chi2_out = _classify(chi2, ok, limit_chi2)
+    mean = np.full((len(gains), at.size), np.nan)
+    sd = np.full_like(mean, np.nan) if with_sd else None
+    groups = [(status == INTERIOR, law, params)]
+    groups += [((status == LIMIT) & (best == j), form, limit_params[j]) for j, (_, form) in enumerate(forms)]
+    with np.errstate(all="ignore"):
+        for rows, form, p in groups:
+            rows = np.flatnonzero(rows)
+            if rows.size == 0:
+                continue
+            if with_sd:
+                m, d = predict_batch(form, sizes, se[rows] if se.ndim == 2 else se, p[rows], at)
+                mean[rows], sd[rows] = m, d
+            else:
+                mean[rows] = form(at, p[rows])
+    return mean, sd, chi2_out, status
+
+
 def refit_all(base: "FitSet", gains, se, at, criterion: str = "aic", typical=None, with_sd: bool = False):
     """Refit every law of ``base`` to each row of ``gains`` and predict at ``at``.
 
-    Each law starts from its fit in ``base`` (see :func:`refit`).  Returns
-    means (B, m, t), sds (B, m, t) or None, and the criterion (B, m); a
-    refit that fails (or, with ``with_sd``, predicts a non-finite value) has
-    NaN predictions and an infinite criterion, so that it gets no weight.
+    Each law starts from its fit in ``base`` (see :func:`fit_rows`); a fit
+    at a limit of its law keeps its weight, with the law's own k in the
+    criterion.  Returns means (B, m, t), sds (B, m, t) or None, the
+    criterion (B, m) and the status (B, m); a refit that fails (or, with
+    ``with_sd``, predicts a non-finite value) has NaN predictions and an
+    infinite criterion, so that it gets no weight.
     """
     gains = np.atleast_2d(np.asarray(gains, float))
-    at = np.atleast_1d(np.asarray(at, float))
     n = base.data.n
-    means, sds, crit = [], [], []
-    with np.errstate(all="ignore"):
-        for fit in base.fits:
-            law = fit.law
-            warm = fit.params if fit.converged else None
-            params, chi2, ok = refit(law, base.data.sizes, gains, se, warm, typical)
-            if with_sd:
-                mean, sd = predict_batch(law, base.data.sizes, se, params, at)
-                ok &= np.all(np.isfinite(mean), axis=1) & np.all(np.isfinite(sd), axis=1)
-                sds.append(np.where(ok[:, None], sd, np.nan))
-            else:
-                mean = law(at, params)
-            means.append(np.where(ok[:, None], mean, np.nan))
-            crit.append(np.where(ok, information_criteria(chi2, n, law.k, True)[criterion], np.inf))
-    return np.stack(means, 1), (np.stack(sds, 1) if with_sd else None), np.stack(crit, 1)
+    means, sds, crit, statuses = [], [], [], []
+    for fit in base.fits:
+        law = fit.law
+        warm = fit.params if fit.status == "interior" else None
+        mean, sd, chi2, status = fit_rows(law, base.data.sizes, gains, se, at, warm, typical, with_sd)
+        ok = status != FAILED
+        ok &= np.all(np.isfinite(mean), axis=1)
+        if with_sd:
+            ok &= np.all(np.isfinite(sd), axis=1)
+            sds.append(np.where(ok[:, None], sd, np.nan))
+        means.append(np.where(ok[:, None], mean, np.nan))
+        crit.append(np.where(ok, information_criteria(chi2, n, law.k, base.sigma_given)[criterion], np.inf))
+        statuses.append(np.where(ok, status, FAILED))
+    return (np.stack(means, 1), (np.stack(sds, 1) if with_sd else None), np.stack(crit, 1),
+            np.stack(statuses, 1))
 
 
 def information_criteria(chi2, n: int, k: int, sigma_given: bool) -> dict[str, np.ndarray]:
@@ -290,8 +371,23 @@ class FitResult:
     chi2: float
     n: int
     sigma_given: bool
-    converged: bool
+    status: str
     criteria: dict = field(default_factory=dict)
+    limit: str = ""
+    limit_form: ScalingLaw | None = None
+
+    @property
+    def model(self) -> ScalingLaw:
+        """The curve this fit describes: the law, or the limiting form it ran to.
+
+        ``params`` and ``cov`` are the model's.
+        """
+        return self.limit_form if self.status == "limit" else self.law
+
+    @property
+    def usable(self) -> bool:
+        """Whether the fit has a curve to predict from (an interior optimum or a limit)."""
+        return self.status != "failed"
 
     @property
     def name(self) -> str:
@@ -315,7 +411,7 @@ class FitResult:
 
     @property
     def param_dict(self) -> dict[str, float]:
-        return {name: float(v) for name, v in zip(self.law.params, self.params)}
+        return {name: float(v) for name, v in zip(self.model.params, self.params)}
 
     def predict(self, sizes) -> tuple[np.ndarray, np.ndarray]:
         """Mean and standard deviation of Delta(N) at ``sizes``.
@@ -326,14 +422,14 @@ class FitResult:
         sizes = np.atleast_1d(np.asarray(sizes, float))
         # Far extrapolation of a wild fit may overflow: that is an inf, not a warning.
         with np.errstate(all="ignore"):
-            mean = self.law(sizes, self.params)
-            grad = self.law.jacobian(sizes, self.params)
+            mean = self.model(sizes, self.params)
+            grad = self.model.jacobian(sizes, self.params)
             var = np.einsum("ni,ij,nj->n", grad, self.cov, grad)
             return mean, np.sqrt(np.maximum(var, 0.0))
 
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v:.4g}" for k, v in self.param_dict.items())
-        state = "" if self.converged else ", FAILED"
+        state = {"interior": "", "limit": f", limit: {self.limit}", "failed": ", FAILED"}[self.status]
         return f"FitResult({self.name}: {params}; chi2={self.chi2:.3f}, AIC={self.aic:.2f}{state})"
 
 
@@ -350,12 +446,17 @@ class FitSet:
         return self.data.sigma_given
 
     @property
-    def converged(self) -> tuple[FitResult, ...]:
-        return tuple(f for f in self.fits if f.converged)
+    def usable(self) -> tuple[FitResult, ...]:
+        """The fits with a curve: interior optima and limits."""
+        return tuple(f for f in self.fits if f.usable)
+
+    @property
+    def limits(self) -> tuple[FitResult, ...]:
+        return tuple(f for f in self.fits if f.status == "limit")
 
     @property
     def failed(self) -> tuple[FitResult, ...]:
-        return tuple(f for f in self.fits if not f.converged)
+        return tuple(f for f in self.fits if f.status == "failed")
 
     def __getitem__(self, name: str) -> FitResult:
         for fit in self.fits:
@@ -392,31 +493,44 @@ def fit_law(law: ScalingLaw | str, data: GainData) -> FitResult:
     ``(J^T W J)^-1``.  Without it, the fit is unweighted, sigma^2 is estimated
     as RSS/n (maximum likelihood) for the criteria, and the covariance is
     ``(J^T J)^-1 RSS/(n-k)`` so prediction intervals carry the residual scatter.
+    When no interior optimum beats the law's limiting forms, the fit is the
+    best limiting form (status "limit"): its parameters, covariance and
+    chi^2, with the law's own k in the criteria.
     """
     law = get_law(law) if isinstance(law, str) else law
     if law.k >= data.n:
         raise ValueError(f"{law.name} has k={law.k} parameters but only n={data.n} points; it needs n > k")
     se = data.se if data.sigma_given else np.ones(data.n)
-    params, chi2, ok = multistart(law, data.sizes, data.gains[None, :], se, law.starts(data.sizes, data.gains))
-    params, chi2, ok = params[0], float(chi2[0]), bool(ok[0])
-    if not ok:
+    gains = data.gains[None, :]
+    params, chi2, ok = multistart(law, data.sizes, gains, se, law.starts(data.sizes, data.gains))
+    forms, limit_params, limit_chi2 = _limit_fits(law, data.sizes, gains, se)
+    status, best, chi2 = _classify(chi2, ok, limit_chi2)
+    status, chi2 = STATUSES[int(status[0])], float(chi2[0])
+    words, model = "", law
+    if status == "limit":
+        words, model = forms[int(best[0])]
+        params = limit_params[int(best[0])]
+    if status == "failed":
         params = np.full(law.k, np.nan)
         cov = np.full((law.k, law.k), np.nan)
     else:
-        cov = _covariance(law, data.sizes, 1.0 / se**2, params)
+        params = params[0]
+        cov = _covariance(model, data.sizes, 1.0 / se**2, params)
         if not data.sigma_given:
-            cov = cov * chi2 / (data.n - law.k)
+            cov = cov * chi2 / (data.n - model.k)
     criteria = {k: float(v) for k, v in information_criteria(chi2, data.n, law.k, data.sigma_given).items()}
     params.setflags(write=False)
     cov.setflags(write=False)
-    return FitResult(law, params, cov, chi2, data.n, data.sigma_given, ok, criteria)
+    return FitResult(law, params, cov, chi2, data.n, data.sigma_given, status, criteria, words,
+                     model if status == "limit" else None)
 
 
 def fit_all(data: GainData, laws=None) -> FitSet:
     """Fit every law (default: all five, Eqs. (1)-(5)) to ``data``.
 
     A law with at least as many parameters as data points is excluded and
-    the reason recorded; a law whose fit fails is kept and marked failed.
+    the reason recorded; a law whose best fit is a limit of the law is kept
+    as that limit, and one whose fit fails is kept and marked failed.
     """
     laws = [get_law(name) if isinstance(name, str) else name for name in (laws or LAWS)]
     fits, excluded = [], []

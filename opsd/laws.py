@@ -2,7 +2,7 @@
 
 Each law is defined once, here: its formula, parameter names, bounds (only
 where the formula needs them), a data-scaled grid of starting points, its
-analytic Jacobian and its LaTeX.  Every other module (fitting, averaging,
+analytic Jacobian, its LaTeX and its limiting forms.  Every other module (fitting, averaging,
 bootstrap, plots, command line) looks laws up in :data:`LAWS`.
 
 Parameters are passed as an array whose last axis has length ``k``; leading
@@ -41,6 +41,7 @@ class ScalingLaw:
     jacobian_columns: Callable[[Array, Array], tuple[Array, ...]]
     start_grid: Callable[[Array, Array], Array]
     bounds: tuple[tuple[float, float], ...]
+    limit_forms: Callable[[Array], tuple[tuple[str, "ScalingLaw"], ...]] = lambda sizes: ()
 
     @property
     def k(self) -> int:
@@ -65,6 +66,16 @@ class ScalingLaw:
             self.start_grid(np.asarray(sizes, float), np.asarray(gains, float))
         )
 
+    def limits(self, sizes) -> tuple[tuple[str, "ScalingLaw"], ...]:
+        """The forms this law tends to as its parameters diverge, for data at ``sizes``.
+
+        Each is ``(words, form)``: how the parameters run off, and the
+        limiting curve as a law of its own with fewer parameters.  A fit
+        whose chi^2 keeps falling towards the edge of the parameter space
+        is best described by one of these (see :mod:`opsd.fitting`).
+        """
+        return self.limit_forms(np.unique(np.asarray(sizes, float)))
+
     def __repr__(self) -> str:
         return f"ScalingLaw({self.name!r}, Eq. ({self.equation}), params={self.params})"
 
@@ -72,6 +83,39 @@ class ScalingLaw:
 def _amplitude(gains: Array) -> float:
     """A scale for the amplitude parameter that is never zero."""
     return float(np.max(np.abs(gains))) or 1.0
+
+
+def _linear(name: str, label: str, params: tuple[str, ...], latex: str, columns) -> ScalingLaw:
+    """A law linear in its parameters, Delta = sum_i theta_i x_i(N), from its columns x_i."""
+
+    def formula(n, p):
+        return sum(c * x for c, x in zip(_split(p), columns(n)))
+
+    def jacobian(n, p):
+        return tuple(columns(n))
+
+    def starts(n, y):
+        return np.zeros((1, len(params)))
+
+    return ScalingLaw(name, label, 0, params, latex, formula, jacobian, starts, ((-np.inf, np.inf),) * len(params))
+
+
+_CONSTANT = _linear("constant", "Constant", ("a",), r"\Delta(N) = a", lambda n: [np.ones_like(n)])
+_PROPORTIONAL = _linear("proportional", "Straight line", ("s",), r"\Delta(N) = s N", lambda n: [n])
+
+
+def _step(up: bool, threshold: float) -> ScalingLaw:
+    """A step of height a at N = ``threshold``: 0 below and a above (``up``), or
+    the reverse; a size exactly at the threshold gets a/2, the sigmoid's value
+    at its centre."""
+
+    def column(n):
+        side = (n > threshold) if up else (n < threshold)
+        return [side + 0.5 * (n == threshold)]
+
+    sign = ">" if up else "<"
+    return _linear(f"step_{'up' if up else 'down'}", "Step", ("a",),
+                   rf"\Delta(N) = a\,[N {sign} {threshold:.3g}]", column)
 
 
 # Eq. (1): Delta = a N^b
@@ -137,7 +181,7 @@ def _sigmoid_jac(n, p):
     a, b, c = _split(p)
     x = np.log(n) - c
     s = expit(b * x)
-    ds = s * (1.0 - s)
+    ds = s * expit(-b * x)  # not s (1 - s), which loses every digit as s -> 1
     return s, a * ds * x, -a * b * ds
 
 
@@ -145,7 +189,8 @@ def _sigmoid_starts(n, y):
     ln = np.log(n)
     top = _amplitude(y)
     rows = []
-    for c in (np.median(ln), ln.max(), ln.max() + 2.0):
+    # Centres far beyond the data too: some fits have a shallow optimum there.
+    for c in (np.median(ln), ln.max(), ln.max() + 2.0, ln.max() + 5.0, ln.max() + 9.0):
         for b in (1.0, 2.0):
             rows.append([top / expit(b * (ln.max() - c)), b, c])
     return np.array(rows)
@@ -169,29 +214,58 @@ def _sqrt_log_starts(n, y):
 
 _FREE = (-np.inf, np.inf)
 
+POWER_LAW = ScalingLaw(
+    "power_law", "Power law", 1, ("a", "b"),
+    r"\Delta(N) = a \cdot N^{b}",
+    _power, _power_jac, _power_starts, (_FREE, _FREE),
+)
+LOGARITHMIC = ScalingLaw(
+    "logarithmic", "Logarithmic", 2, ("a", "c"),
+    r"\Delta(N) = a \cdot \ln N + c",
+    _log, _log_jac, _log_starts, (_FREE, _FREE),
+)
+
+
+def _saturating_limits(sizes):
+    return (
+        ("N0 -> 0: a constant a", _CONSTANT),
+        ("N0 -> infinity with a/N0 fixed: a straight line through the origin, s N", _PROPORTIONAL),
+    )
+
+
+def _sigmoid_limits(sizes):
+    forms = [
+        ("c -> +infinity (b > 0) or -infinity (b < 0): a power law A N^b", POWER_LAW),
+        ("b -> 0 with a b fixed: a logarithmic law", LOGARITHMIC),
+        ("c -> -infinity (b > 0) or +infinity (b < 0): a constant a", _CONSTANT),
+    ]
+    gaps = [np.sqrt(lo * hi) for lo, hi in zip(sizes[:-1], sizes[1:])]
+    for up in (True, False):
+        direction = "+infinity" if up else "-infinity"
+        shape = "from 0 to a" if up else "from a to 0"
+        for threshold in gaps:
+            forms.append((f"b -> {direction}: a step {shape} at {threshold:.3g}B", _step(up, threshold)))
+        for size in sizes:
+            forms.append((f"b -> {direction} with c = ln {size:g}: a step {shape} through a/2 at {size:g}B",
+                          _step(up, size)))
+    return tuple(forms)
+
+
 LAWS: dict[str, ScalingLaw] = {
     law.name: law
     for law in (
-        ScalingLaw(
-            "power_law", "Power law", 1, ("a", "b"),
-            r"\Delta(N) = a \cdot N^{b}",
-            _power, _power_jac, _power_starts, (_FREE, _FREE),
-        ),
-        ScalingLaw(
-            "logarithmic", "Logarithmic", 2, ("a", "c"),
-            r"\Delta(N) = a \cdot \ln N + c",
-            _log, _log_jac, _log_starts, (_FREE, _FREE),
-        ),
+        POWER_LAW,
+        LOGARITHMIC,
         ScalingLaw(
             "saturating", "Saturating", 3, ("a", "N0"),
             r"\Delta(N) = a \left(1 - e^{-N/N_0}\right)",
             # N0 <= 0 turns the saturating curve into an exploding one.
-            _saturating, _saturating_jac, _saturating_starts, (_FREE, (0.0, np.inf)),
+            _saturating, _saturating_jac, _saturating_starts, (_FREE, (0.0, np.inf)), _saturating_limits,
         ),
         ScalingLaw(
             "sigmoid", "Sigmoid", 4, ("a", "b", "c"),
             r"\Delta(N) = \frac{a}{1 + e^{-b(\ln N - c)}}",
-            _sigmoid, _sigmoid_jac, _sigmoid_starts, (_FREE, _FREE, _FREE),
+            _sigmoid, _sigmoid_jac, _sigmoid_starts, (_FREE, _FREE, _FREE), _sigmoid_limits,
         ),
         ScalingLaw(
             "sqrt_log", "Sqrt-log", 5, ("a", "b", "c"),

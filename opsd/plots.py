@@ -97,7 +97,7 @@ def figure_1(fits: FitSet, sizes=(14.0, 70.0, 405.0), criterion: str = "aic", ma
     _size_axis(left, data.sizes.max(), grid[-1], "extrapolation")
     for name, weight in zip(avg.names, avg.weights):
         fit = fits[name]
-        left.plot(grid, fit.law(grid, fit.params), color=COLORS[name], lw=0.8 + 6.0 * weight,
+        left.plot(grid, fit.model(grid, fit.params), color=COLORS[name], lw=0.8 + 6.0 * weight,
                   label=f"{_label(name)} (w = {weight:.3f})")
     yerr = None if data.se is None else data.se
     left.errorbar(data.sizes, data.gains, yerr=yerr, fmt="o", color="black", ms=5, capsize=2,
@@ -378,7 +378,7 @@ def figure_holdout(series: dict, train_max: float, level: float = 0.95, criterio
         ax.fill_between(grid, lo, hi, color="0.5", alpha=0.18, lw=0, label=f"average, {level:.0%}")
         for name, weight in zip(avg.names, avg.weights):
             fit = fits[name]
-            ax.plot(grid, fit.law(grid, fit.params), color=COLORS[name], lw=0.8 + 4 * weight, label=_label(name))
+            ax.plot(grid, fit.model(grid, fit.params), color=COLORS[name], lw=0.8 + 4 * weight, label=_label(name))
         ax.plot(grid, avg.mean, color=AVERAGE_COLOR, lw=1.5, ls="--", label="model average")
         ax.errorbar(data.sizes[train], data.gains[train], yerr=data.se[train], fmt="o", color="black", ms=4,
                     capsize=2, label="fitted")
@@ -402,7 +402,7 @@ def figure_two_laws(fits: FitSet, names=("power_law", "saturating"), size: float
     for name in names:
         fit = fits[name]
         mean, _ = fit.predict([size])
-        ax.plot(grid, fit.law(grid, fit.params), color=COLORS[name], lw=2,
+        ax.plot(grid, fit.model(grid, fit.params), color=COLORS[name], lw=2,
                 label=f"{_label(name)}: χ² = {fit.chi2:.2f}, AIC = {fit.aic:.2f}")
         ax.plot([size], mean, "o", color=COLORS[name], ms=8)
         ax.annotate(f"{mean[0]:.1f} pp", (size, mean[0]), xytext=(-8, 0), textcoords="offset points",
@@ -419,7 +419,7 @@ def figure_relative_likelihood(fits: FitSet, criterion: str = "aic"):
     import matplotlib.pyplot as plt
 
     style()
-    used = fits.converged
+    used = fits.usable
     values = np.array([getattr(f, criterion) for f in used])
     delta = values - values.min()
     fig, ax = plt.subplots(figsize=(6.5, 3.8))

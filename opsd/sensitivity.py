@@ -43,7 +43,7 @@ def loo_log_predictive(data: GainData, names) -> np.ndarray:
             continue
         fits = fit_all(train, fittable)
         for j, name in enumerate(names):
-            if name not in fittable or not fits[name].converged:
+            if name not in fittable or not fits[name].usable:
                 continue
             mean, sd = fits[name].predict([data.sizes[i]])
             var = sd[0] ** 2 + data.se[i] ** 2
@@ -88,13 +88,13 @@ def stacking_weights(lpd) -> np.ndarray:
 
 
 def rule_weights(fits: FitSet, rules=RULES) -> dict:
-    """Rule -> weights over ``fits.converged`` (in that order)."""
-    names = [f.name for f in fits.converged]
+    """Rule -> weights over ``fits.usable`` (in that order)."""
+    names = [f.name for f in fits.usable]
     out = {}
     lpd = None
     for rule in rules:
         if rule in ("aic", "aicc", "bic"):
-            out[rule] = akaike_weights([getattr(f, rule) for f in fits.converged])
+            out[rule] = akaike_weights([getattr(f, rule) for f in fits.usable])
         elif rule in ("pseudo_bma", "stacking"):
             lpd = loo_log_predictive(fits.data, names) if lpd is None else lpd
             out[rule] = pseudo_bma_weights(lpd) if rule == "pseudo_bma" else stacking_weights(lpd)
@@ -134,11 +134,11 @@ def backtest(data: GainData, train_max: float, rules=RULES):
                                  source=data.source)
     fits = fit_all(train)
     targets, observed, se = data.sizes[~train_mask], data.gains[~train_mask], data.se[~train_mask]
-    preds = {f.name: f.predict(targets) for f in fits.converged}
-    best = min(fits.converged, key=lambda f: f.aic).name
+    preds = {f.name: f.predict(targets) for f in fits.usable}
+    best = min(fits.usable, key=lambda f: f.aic).name
     preds["best_aic"] = preds[best]
-    means = np.array([preds[f.name][0] for f in fits.converged])
-    sds = np.array([preds[f.name][1] for f in fits.converged])
+    means = np.array([preds[f.name][0] for f in fits.usable])
+    sds = np.array([preds[f.name][1] for f in fits.usable])
     # Leave-one-out refits need more points than the smallest law's k.
     usable = [r for r in rules if r in ("aic", "aicc", "bic") or train.n - 1 > 2]
     skipped = [r for r in rules if r not in usable]

@@ -135,8 +135,8 @@ def validate(data: GainData, regimes=REGIMES, targets=(14.0, 32.0, 70.0), replic
     for regime in regimes:
         get_law(regime)
         if regime not in truth_params:
-            if not base[regime].converged:
-                raise ValueError(f"the {regime} law did not fit the data, so it has no default truth")
+            if base[regime].status != "interior":
+                raise ValueError(f"the {regime} law has no interior fit to the data, so it has no default truth")
             truth_params[regime] = base[regime].params
     laws = [fit.law for fit in base.fits]
     rng = np.random.default_rng(seed)
@@ -148,7 +148,7 @@ def validate(data: GainData, regimes=REGIMES, targets=(14.0, 32.0, 70.0), replic
             clean = truth_law(data.sizes, params)
             true_at = truth_law(targets, params)
             gains = clean + rng.standard_normal((replicates, data.n)) * se
-            means, sds, crit = refit_all(base, gains, se, targets, criterion, clean, with_sd=True)
+            means, sds, crit, _ = refit_all(base, gains, se, targets, criterion, clean, with_sd=True)
             none = ~np.isfinite(crit).any(axis=1)
             weights = np.nan_to_num(akaike_weights(crit))
             avg, within, between = combine(weights, means, sds)

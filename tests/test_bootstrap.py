@@ -7,7 +7,7 @@ import pytest
 from scipy.optimize import OptimizeWarning, curve_fit
 
 from opsd import GainData, bootstrap
-from opsd.fitting import refit
+from opsd.fitting import INTERIOR, _classify, _limit_fits, refit
 
 
 def test_bootstrap_is_reproducible_and_counts_failures(observed):
@@ -38,6 +38,8 @@ def test_vectorised_refits_agree_with_curve_fit(observed, observed_fits):
     for fit in observed_fits.fits:
         law = fit.law
         params, chi2, ok = refit(law, observed.sizes, resampled, observed.se, fit.params, observed.gains)
+        # Rows whose supremum is a limit of the law have no optimum to agree on.
+        interior = _classify(chi2, ok, _limit_fits(law, observed.sizes, resampled, observed.se)[2])[0] == INTERIOR
         for row in range(len(resampled)):
             try:
                 with warnings.catch_warnings():
@@ -47,14 +49,14 @@ def test_vectorised_refits_agree_with_curve_fit(observed, observed_fits):
                                         ftol=1e-15, xtol=1e-15, gtol=1e-15, maxfev=20_000)
             except (RuntimeError, OptimizeWarning):
                 continue
-            if not ok[row]:
+            if not interior[row]:
                 continue
             scipy_chi2 = np.sum(((resampled[row] - law(observed.sizes, popt)) / observed.se) ** 2)
             assert chi2[row] <= scipy_chi2 * (1 + 1e-9) + 1e-12
             # Agreement measured in standard errors: on the ill-conditioned
             # sigmoid and sqrt-log directions MINPACK stops earlier than the
             # batched solver, so relative digits would test scipy, not us.
-            assert np.all(np.abs(params[row] - popt) <= 1e-6 * np.sqrt(np.diag(pcov)))
+            assert np.all(np.abs(params[row] - popt) <= 1e-5 * np.sqrt(np.diag(pcov)))
             compared += 1
     assert compared > 150
 

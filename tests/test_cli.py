@@ -114,7 +114,7 @@ def test_fit_json_reproduces_the_paper(capsys):
     assert weights == {"power_law": 0.338, "logarithmic": 0.032, "saturating": 0.309,
                        "sigmoid": 0.162, "sqrt_log": 0.159}
     assert set(report["models"][0]) == {"name", "k", "params", "chi2", "aic", "aicc", "bic", "weight",
-                                        "converged", "predictions"}
+                                        "status", "limit", "predictions"}
     at70 = report["average"][1]
     assert at70["size_b"] == 70.0
     assert (round(at70["mean"], 1), round(at70["sd"], 1)) == (19.6, 11.3)

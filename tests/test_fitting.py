@@ -76,7 +76,7 @@ def test_a_fit_that_cannot_converge_is_reported_failed():
 
 def test_failed_fits_get_no_weight(observed):
     fits = fit_all(observed)
-    failed = fits["sigmoid"].__class__(**{**fits["sigmoid"].__dict__, "converged": False})
+    failed = fits["sigmoid"].__class__(**{**fits["sigmoid"].__dict__, "status": "failed"})
     broken = fits.__class__(fits.data, tuple(failed if f.name == "sigmoid" else f for f in fits.fits))
     average = model_average(broken, [70.0])
     assert "sigmoid" not in average.names
@@ -100,3 +100,42 @@ def test_unknown_criterion(observed_fits):
 def test_bad_prediction_sizes(observed_fits, sizes):
     with pytest.raises(ValueError, match="prediction sizes must be finite and > 0"):
         model_average(observed_fits, sizes)
+
+
+@pytest.mark.parametrize("law, truth, limit, expected", [
+    ("saturating", lambda n: 2.0 * n, "proportional", [2.0]),
+    ("saturating", lambda n: np.full_like(n, 3.0), "constant", [3.0]),
+    ("sigmoid", lambda n: 1.5 * n**0.7, "power_law", [1.5, 0.7]),
+    ("sigmoid", lambda n: 2.0 * np.log(n) + 1.0, "logarithmic", [2.0, 1.0]),
+])
+def test_a_fit_without_interior_optimum_is_its_limit(law, truth, limit, expected):
+    sizes = np.array([0.5, 1.0, 2.0, 4.0, 8.0])
+    fit = fit_law(law, GainData.from_arrays(sizes, truth(sizes), np.full(5, 0.3)))
+    assert fit.status == "limit" and fit.model.name == limit and fit.usable
+    assert fit.limit.startswith(("N0", "b", "c"))
+    np.testing.assert_allclose(fit.params, expected, rtol=1e-7)
+    assert fit.chi2 < 1e-12
+    assert fit.k == LAWS[law].k  # the law's own k in the criteria
+    np.testing.assert_allclose(fit.aic, fit.chi2 + 2 * LAWS[law].k)
+    mean, sd = fit.predict([70.0])
+    np.testing.assert_allclose(mean, truth(np.array([70.0])), rtol=1e-7)
+    assert np.all(np.isfinite(sd) & (sd > 0))
+    assert "limit" in repr(fit)
+
+
+def test_an_interior_optimum_beats_the_limits(observed_fits):
+    assert all(f.status == "interior" for f in observed_fits.fits)
+
+
+def test_a_limit_keeps_its_weight():
+    # Three points, one shared sigma estimated: the saturating law's best fit is a constant.
+    data = GainData.from_arrays([1.7, 4.0, 8.0], [2.4, 1.0, 2.2])
+    fits = fit_all(data)
+    assert fits["saturating"].status == "limit" and fits["saturating"].model.name == "constant"
+    average = model_average(fits, [70.0])
+    weights = dict(zip(average.names, average.weights))
+    assert weights["saturating"] == pytest.approx(0.319, abs=0.001)
+    assert average.mean[0] == pytest.approx(1.48, abs=0.01)
+    # The constant's own residual degrees of freedom (n - 1) scale its sd.
+    np.testing.assert_allclose(fits["saturating"].predict([70.0])[1], np.sqrt(fits["saturating"].chi2 / 2 / 3))
+    assert average.sd[0] == pytest.approx(2.07, abs=0.01)
