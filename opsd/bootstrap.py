@@ -57,6 +57,32 @@ class BootstrapResult:
     failed: dict
     no_average: int
     limits: dict
+    status_samples: np.ndarray
+
+    CONVENTIONS = ("limit", "drop the law", "drop the resample")
+
+    def average_under(self, convention: str = "limit") -> np.ndarray:
+        """Samples (n_resamples, len(sizes)) of the average under a convention for refits at a limit.
+
+        "limit" keeps such a refit as its limiting form, with its weight (the
+        book's default); "drop the law" gives it weight zero in that resample
+        and renormalises the others; "drop the resample" discards every
+        resample in which any law ran to a limit (NaN rows).
+        """
+        if convention not in self.CONVENTIONS:
+            raise ValueError(f"unknown convention {convention!r}; expected one of {', '.join(self.CONVENTIONS)}")
+        if convention == "limit":
+            return self.average_samples
+        at_limit = self.status_samples == LIMIT
+        if convention == "drop the resample":
+            return np.where(at_limit.any(axis=1)[:, None], np.nan, self.average_samples)
+        weights = np.where(at_limit, 0.0, np.nan_to_num(self.weight_samples))
+        total = weights.sum(axis=1, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            weights = weights / total
+        stacked = np.nan_to_num(np.stack([self.law_samples[name] for name in self.names], axis=1))
+        average = np.einsum("bm,bms->bs", weights, stacked)
+        return np.where(total > 0, average, np.nan)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -77,21 +103,23 @@ class BootstrapResult:
         column = self._column(size, law)
         return float(np.mean(column[np.isfinite(column)])) if np.isfinite(column).any() else float("nan")
 
-    def ci(self, size: float, law: str | None = None, level: float = 0.95) -> tuple[float, float]:
+    def ci(self, size: float, law: str | None = None, level: float = 0.95,
+           convention: str = "limit") -> tuple[float, float]:
         """Percentile interval of the averaged (or one law's) prediction."""
-        return percentile_interval(self._column(size, law), level)
+        return percentile_interval(self._column(size, law, convention), level)
 
-    def _column(self, size, law):
-        samples = self.average_samples if law is None else self.law_samples[law]
+    def _column(self, size, law, convention="limit"):
+        samples = self.average_under(convention) if law is None else self.law_samples[law]
         return samples[:, self._index(size)]
 
-    def split_intervals(self, size: float, parts: int, level: float = 0.95) -> np.ndarray:
+    def split_intervals(self, size: float, parts: int, level: float = 0.95,
+                        convention: str = "limit") -> np.ndarray:
         """Intervals of the average from ``parts`` disjoint blocks of resamples, shape (parts, 2).
 
         Their spread is the Monte-Carlo error of an interval computed from
         ``n_resamples / parts`` resamples.
         """
-        column = self._column(size, None)
+        column = self._column(size, None, convention)
         if parts < 2 or len(column) // parts < 2:
             raise ValueError(f"cannot split {len(column)} resamples into {parts} blocks of at least 2")
         blocks = column[: len(column) // parts * parts].reshape(parts, -1)
@@ -183,10 +211,10 @@ def bootstrap(data: GainData, sizes=(70.0,), n_resamples: int = 1000, seed: int 
     average[no_average] = np.nan
     failed = {law.name: int(np.sum(status[:, j] == FAILED)) for j, law in enumerate(laws)}
     limits = {law.name: int(np.sum(status[:, j] == LIMIT)) for j, law in enumerate(laws)}
-    for arr in (weights, average, *preds.values()):
+    for arr in (weights, average, status, *preds.values()):
         arr.setflags(write=False)
     return BootstrapResult(
         sizes=sizes, n_resamples=n_resamples, seed=seed, criterion=criterion, law_samples=preds,
         weight_samples=weights, average_samples=average, failed=failed, no_average=int(no_average.sum()),
-        limits=limits,
+        limits=limits, status_samples=status,
     )

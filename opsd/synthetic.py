@@ -27,7 +27,7 @@ import numpy as np
 
 from .averaging import akaike_weights, combine
 from .data import GainData
-from .fitting import fit_all, refit_all
+from .fitting import LIMIT, fit_all, refit_all
 from .laws import LAWS, get_law
 
 __all__ = ["REGIMES", "METHODS", "ValidationResult", "validate"]
@@ -41,7 +41,9 @@ class ValidationResult:
     """Scores of every method under every ground-truth regime.
 
     ``ape[regime][method]`` and ``covered[...]`` have shape
-    (replicates, targets) with NaN where the method failed.
+    (replicates, targets) with NaN where the method failed.  ``limits``
+    counts, per regime and law, the refits whose best fit was a limiting
+    form of the law (kept, predicting with that form).
     """
 
     regimes: tuple[str, ...]
@@ -54,6 +56,7 @@ class ValidationResult:
     ape: dict
     covered: dict
     failed: dict
+    limits: dict
 
     def _table(self, scores, scale: float):
         import pandas as pd
@@ -105,6 +108,12 @@ class ValidationResult:
 
         return pd.DataFrame(self.failed).loc[list(self.methods), list(self.regimes)]
 
+    def limit_counts(self):
+        """Refits at a limit of their law, per law (rows) and truth (columns)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.limits).loc[[m for m in self.methods if m in LAWS], list(self.regimes)]
+
     def __repr__(self) -> str:
         return (f"ValidationResult({len(self.regimes)} regimes x {len(self.methods)} methods, "
                 f"{self.replicates} replicates, targets {self.targets.tolist()}, seed {self.seed})")
@@ -140,7 +149,7 @@ def validate(data: GainData, regimes=REGIMES, targets=(14.0, 32.0, 70.0), replic
             truth_params[regime] = base[regime].params
     laws = [fit.law for fit in base.fits]
     rng = np.random.default_rng(seed)
-    ape, covered, failed = {}, {}, {}
+    ape, covered, failed, limits = {}, {}, {}, {}
     with np.errstate(all="ignore"):
         for regime in regimes:
             truth_law = LAWS[regime]
@@ -148,7 +157,8 @@ def validate(data: GainData, regimes=REGIMES, targets=(14.0, 32.0, 70.0), replic
             clean = truth_law(data.sizes, params)
             true_at = truth_law(targets, params)
             gains = clean + rng.standard_normal((replicates, data.n)) * se
-            means, sds, crit, _ = refit_all(base, gains, se, targets, criterion, clean, with_sd=True)
+            means, sds, crit, status = refit_all(base, gains, se, targets, criterion, clean, with_sd=True)
+            limits[regime] = {law.name: int(np.sum(status[:, j] == LIMIT)) for j, law in enumerate(laws)}
             none = ~np.isfinite(crit).any(axis=1)
             weights = np.nan_to_num(akaike_weights(crit))
             avg, within, between = combine(weights, means, sds)
@@ -166,4 +176,4 @@ def validate(data: GainData, regimes=REGIMES, targets=(14.0, 32.0, 70.0), replic
                 covered[regime][method] = np.where(bad[:, None], np.nan, inside)
                 failed[regime][method] = int(bad.sum())
     return ValidationResult(tuple(regimes), tuple(predictions), targets, replicates, seed, float(noise_scale),
-                            {k: np.asarray(v) for k, v in truth_params.items()}, ape, covered, failed)
+                            {k: np.asarray(v) for k, v in truth_params.items()}, ape, covered, failed, limits)
