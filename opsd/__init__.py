@@ -5,13 +5,29 @@ modules: data (3.1), laws and fitting (2.1, Eqs. (1)-(6)), averaging
 (Eqs. (7)-(9)), decomposition (2.2, Eqs. (10)-(13)), synthetic (2.3),
 design (2.4, Eq. (14)), bootstrap (2.5), benchmarks (3.8); audit checks the
 paper's printed numbers and plots draws the figures.
+
+Importing opsd limits BLAS and OpenMP to one thread in this process:
+threadpoolctl limits the libraries already loaded, and the thread-count
+variables (unless set) cover those loaded later, such as SciPy's own
+OpenBLAS.  Every matrix opsd builds is tiny, so extra threads only fight for
+cores, and on a busy machine they make a fit many times slower.  Call
+``threadpoolctl.threadpool_limits(None)`` afterwards to lift the limit.
 """
+
+import os as _os
+
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    _os.environ.setdefault(_variable, "1")
 
 from .averaging import CRITERIA, AveragedPrediction, akaike_weights, combine, model_average, weight_table
 from .bootstrap import BootstrapResult, bootstrap, percentile_interval
 from .data import DATA_DIR, GainData, accuracy_gain, load_gains, mean_gain
 from .fitting import FitResult, FitSet, fit_all, fit_law
 from .laws import LAW_NAMES, LAWS, ScalingLaw, get_law
+
+from threadpoolctl import threadpool_limits as _threadpool_limits  # noqa: E402
+
+_threadpool_limits(limits=1)
 
 __all__ = [
     "AveragedPrediction", "BootstrapResult", "CRITERIA", "DATA_DIR", "FitResult", "FitSet", "GainData",

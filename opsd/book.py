@@ -5,16 +5,20 @@ from __future__ import annotations
 import math
 import numbers
 
-__all__ = ["glue", "run_cli"]
+__all__ = ["glue", "run_cli", "SIGNIFICANT"]
+
+SIGNIFICANT = 6
 
 
 def glue(name: str, value) -> None:
     """Glue ``value`` for ``{glue:text}`` without displaying it.
 
     Numbers are glued as plain Python floats (numpy scalars break format
-    specs) rounded to 12 significant digits, so that the stored outputs the
-    tests compare do not depend on the last bits of floating point; strings
-    and integers are glued as they are.
+    specs) rounded to SIGNIFICANT digits: a little beyond the three or four
+    the prose shows, and far above the last bits of floating point, which
+    differ between CPUs and BLAS kernels.  The stored outputs the tests
+    compare are therefore what the reader sees, and the same on every
+    machine.  Strings and integers are glued as they are.
     """
     from myst_nb import glue as _glue
 
@@ -23,7 +27,7 @@ def glue(name: str, value) -> None:
     elif isinstance(value, numbers.Real):
         value = float(value)
         if math.isfinite(value) and value != 0.0:
-            value = round(value, 11 - int(math.floor(math.log10(abs(value)))))
+            value = round(value, SIGNIFICANT - 1 - int(math.floor(math.log10(abs(value)))))
     _glue(name, value, display=False)
 
 

@@ -148,7 +148,8 @@ class BootstrapResult:
                 lo, hi = self.ci(size, law, level)
                 rows.append({"size_b": float(size), "model": name, "mean": self.mean(size, law),
                              "ci_low": lo, "ci_high": hi, "width": hi - lo,
-                             "limits": None if law is None else self.limits[name],
+                             "limits": (int((self.status_samples == LIMIT).any(axis=1).sum()) if law is None
+                                        else self.limits[name]),
                              "failed": self.no_average if law is None else self.failed[name]})
         return pd.DataFrame(rows).set_index(["size_b", "model"])
 

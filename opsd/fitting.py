@@ -269,6 +269,25 @@ def _classify(chi2, ok, limit_chi2):
     return status, best, np.where(interior, chi2, best_chi2)
 
 
+def _search_near_limits(law, sizes, gains, se, params, chi2, ok, status, best, forms, limit_params):
+    """Look for an interior optimum near the limit each limit row ran to (see ScalingLaw.near_limit).
+
+    Keeps a new optimum only where it is lower than what the row had.
+    """
+    params, chi2, ok = params.copy(), chi2.copy(), ok.copy()
+    for j, (_, form) in enumerate(forms):
+        rows = np.flatnonzero((status == LIMIT) & (best == j))
+        if rows.size == 0:
+            continue
+        starts = law.near_limit(sizes, form.name, limit_params[j][rows])
+        if starts is None:
+            continue
+        p, c, found = multistart(law, sizes, gains[rows], se[rows] if se.ndim == 2 else se, starts)
+        better = found & (~ok[rows] | (c < chi2[rows]))
+        params[rows[better]], chi2[rows[better]], ok[rows[better]] = p[better], c[better], True
+    return params, chi2, ok
+
+
 def fit_rows(law: ScalingLaw, sizes, gains, se, at, warm=None, typical=None, with_sd: bool = False):
     """Fit ``law`` to every row of ``gains`` and predict at ``at``, limits included.
 
@@ -293,6 +312,8 @@ def fit_rows(law: ScalingLaw, sizes, gains, se, at, warm=None, typical=None, wit
             p2, c2, ok2 = multistart(law, sizes, gains[retry], se[retry] if se.ndim == 2 else se, grid)
             params[retry], chi2[retry], ok[retry] = p2, c2, ok2
             status, best, chi2_out = _classify(chi2, ok, limit_chi2)
+    params, chi2, ok = _search_near_limits(law, sizes, gains, se, params, chi2, ok, status, best, forms, limit_params)
+    status, best, chi2_out = _classify(chi2, ok, limit_chi2)
     mean = np.full((len(gains), at.size), np.nan)
     sd = np.full_like(mean, np.nan) if with_sd else None
     groups = [(status == INTERIOR, law, params)]
@@ -504,6 +525,9 @@ def fit_law(law: ScalingLaw | str, data: GainData) -> FitResult:
     gains = data.gains[None, :]
     params, chi2, ok = multistart(law, data.sizes, gains, se, law.starts(data.sizes, data.gains))
     forms, limit_params, limit_chi2 = _limit_fits(law, data.sizes, gains, se)
+    status, best, _ = _classify(chi2, ok, limit_chi2)
+    params, chi2, ok = _search_near_limits(law, data.sizes, gains, se, params, chi2, ok, status, best, forms,
+                                           limit_params)
     status, best, chi2 = _classify(chi2, ok, limit_chi2)
     status, chi2 = STATUSES[int(status[0])], float(chi2[0])
     words, model = "", law

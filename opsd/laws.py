@@ -42,6 +42,8 @@ class ScalingLaw:
     start_grid: Callable[[Array, Array], Array]
     bounds: tuple[tuple[float, float], ...]
     limit_forms: Callable[[Array], tuple[tuple[str, "ScalingLaw"], ...]] = lambda sizes: ()
+    # Starts (B, S, k) near a fitted limiting form, from its name and parameters (B, k_form), or None.
+    near_limit: Callable[[Array, str, Array], Array | None] = lambda sizes, form, params: None
 
     @property
     def k(self) -> int:
@@ -233,6 +235,22 @@ def _saturating_limits(sizes):
     )
 
 
+def _sigmoid_near_limit(sizes, form, params):
+    """Sigmoids that follow a fitted power law A N^b over the data, centred beyond it.
+
+    A shallow interior optimum can lie just beyond the data (c a few units
+    above ln N_max); starting on the limiting curve at a ladder of centres
+    finds it whenever it exists, instead of leaving it to the starting grid.
+    """
+    if form != "power_law":
+        return None
+    amplitude, b = params[:, :1], params[:, 1:]
+    centres = np.log(np.max(sizes)) + np.arange(1.0, 12.5, 0.5)
+    # a expit(b (ln N - c)) ~ a e^{b (ln N - c)} = A N^b below the centre.
+    a = amplitude * np.exp(np.clip(b * centres, -700.0, 700.0))
+    return np.stack(np.broadcast_arrays(a, b, centres), axis=-1)
+
+
 def _sigmoid_limits(sizes):
     forms = [
         ("c -> +infinity (b > 0) or -infinity (b < 0): a power law A N^b", POWER_LAW),
@@ -266,6 +284,7 @@ LAWS: dict[str, ScalingLaw] = {
             "sigmoid", "Sigmoid", 4, ("a", "b", "c"),
             r"\Delta(N) = \frac{a}{1 + e^{-b(\ln N - c)}}",
             _sigmoid, _sigmoid_jac, _sigmoid_starts, (_FREE, _FREE, _FREE), _sigmoid_limits,
+            _sigmoid_near_limit,
         ),
         ScalingLaw(
             "sqrt_log", "Sqrt-log", 5, ("a", "b", "c"),
