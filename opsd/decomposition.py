@@ -174,9 +174,12 @@ def fit_decomposition(data: GainData, n_starts: int = 200, seed: int = 0, fixed:
 
     ``fixed`` holds parameters pinned to given values (the rest are fitted).
     Starts are drawn (seeded) uniformly, or log-uniformly for scales, within
-    :data:`BOUNDS`.  Every start that converges is kept; solutions whose
-    parameters agree to ``distinct`` (relative) are merged.  Starts that do
-    not converge are counted in ``n_failed``.
+    :data:`BOUNDS`.  Every start that ends at a finite chi^2 is kept, also
+    when L-BFGS-B stops because its line search can no longer improve (on
+    the flat ridge of equally good fits it often does, at a point whose
+    chi^2 is as good as any); solutions whose parameters agree to
+    ``distinct`` (relative) are merged.  Starts that end at a non-finite
+    chi^2 are counted in ``n_failed``.
     """
     from scipy.optimize import minimize
 
@@ -212,12 +215,12 @@ def fit_decomposition(data: GainData, n_starts: int = 200, seed: int = 0, fixed:
         for start in _random_starts(rng, n_starts, free):
             res = minimize(objective, start, jac=True, method="L-BFGS-B", bounds=bounds,
                            options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-10})
-            if not (res.success and np.isfinite(res.fun)):
+            if not (np.isfinite(res.fun) and np.all(np.isfinite(res.x))):
                 failed += 1
                 continue
             solutions.append(Decomposition(full(res.x), float(res.fun), True))
     if not solutions:
-        raise ValueError(f"no start of the decomposition fit converged ({n_starts} tried)")
+        raise ValueError(f"no start of the decomposition fit reached a finite chi^2 ({n_starts} tried)")
     solutions.sort(key=lambda s: s.chi2)
     merged: list[Decomposition] = []
     for s in solutions:

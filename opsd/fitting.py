@@ -29,10 +29,17 @@ __all__ = ["FitResult", "FitSet", "fit_law", "fit_all", "solve_batch", "multista
 DECREMENT_TOL = 1e-16
 STALL_TOL = 1e-10
 MAX_ITER = 100
+# The polish from a law's shape grid may meet a long flat valley.
+POLISH_ITER = 2000
 # An interior optimum must beat the law's best limiting form by this much
 # (relative to max(chi^2, 1)); a fit running off towards a limit approaches
-# the limit's chi^2 from above, wherever the optimiser happens to stop.
-LIMIT_TOL = 1e-8
+# the limit's chi^2 from above, wherever the optimiser happens to stop, and
+# an optimum less than this below the limit is the limit for every purpose.
+LIMIT_TOL = 1e-6
+# Fits whose scaled normal matrix is worse conditioned than this have no
+# linearised standard deviation (rounding decides even its sign): it is
+# reported as infinite.
+MAX_CONDITION = 1e10
 # What a fit found: an interior optimum, a limiting form of the law at the
 # edge of its parameter space (see ScalingLaw.limits), or nothing at all.
 STATUSES = ("interior", "limit", "failed")
@@ -235,7 +242,20 @@ def predict_batch(law: ScalingLaw, sizes, se, params, at):
         grad = law.jacobian(at, params)  # (B, t, k)
         solved = np.stack([_solve(hess, grad[:, j]) for j in range(at.size)], axis=1)
         var = np.sum(grad * solved, axis=-1)
-        return law(at, params), np.sqrt(np.where(var >= 0, var, np.nan))
+        singular = _condition(hess) > MAX_CONDITION
+        var = np.where(singular[:, None] | (var < 0), np.inf, var)
+        return law(at, params), np.sqrt(var)
+
+
+def _condition(hess) -> np.ndarray:
+    """Condition number of each normal matrix after scaling its diagonal to one (inf if not finite)."""
+    hess = np.atleast_3d(hess)
+    scale = np.sqrt(np.abs(np.einsum("bii->bi", hess)))
+    scaled = hess / (scale[:, :, None] * scale[:, None, :])
+    ok = np.all(np.isfinite(scaled), axis=(1, 2))
+    eig = np.linalg.eigvalsh(np.where(ok[:, None, None], scaled, np.eye(hess.shape[-1])))
+    with np.errstate(all="ignore"):
+        return np.where(ok & (eig[:, 0] > 0), eig[:, -1] / eig[:, 0], np.inf)
 
 
 def _limit_fits(law: ScalingLaw, sizes, gains, se):
@@ -269,22 +289,50 @@ def _classify(chi2, ok, limit_chi2):
     return status, best, np.where(interior, chi2, best_chi2)
 
 
-def _search_near_limits(law, sizes, gains, se, params, chi2, ok, status, best, forms, limit_params):
-    """Look for an interior optimum near the limit each limit row ran to (see ScalingLaw.near_limit).
+def _grid_search(law, sizes, gains, se, params, chi2, ok, limit_chi2):
+    """Improve every row from the best point of the law's shape grid (see ScalingLaw.shape_grid).
 
-    Keeps a new optimum only where it is lower than what the row had.
+    The amplitude is linear, so at each grid point it and chi^2 are closed
+    form; the full fit then starts from each row's best grid point, and its
+    result replaces the row's where it is lower.  A start that ends below
+    every limiting form without passing the convergence test is in a long
+    flat valley of an interior optimum: it is polished further.
     """
+    if law.shape_grid is None:
+        return params, chi2, ok
+    grid = law.shape_grid(sizes)
+    with np.errstate(all="ignore"):
+        shapes = law(sizes, grid)  # (G, n), amplitude 1
+        w = 1.0 / np.broadcast_to(np.asarray(se, float), gains.shape) ** 2
+        wy = w * gains
+        score = np.full(len(gains), -np.inf)
+        index = np.zeros(len(gains), int)
+        amplitude = np.zeros(len(gains))
+        for lo in range(0, len(grid), 512):
+            g = shapes[lo:lo + 512]
+            num, den = wy @ g.T, w @ (g * g).T
+            gain = np.where(den > 0, num * num / den, -np.inf)  # chi^2 = sum w y^2 - gain
+            gain = np.where(np.isfinite(gain), gain, -np.inf)
+            j = np.argmax(gain, axis=1)
+            rows = np.arange(len(gains))
+            new = gain[rows, j] > score
+            score[new], index[new] = gain[rows, j][new], lo + j[new]
+            amplitude[new] = (num[rows, j] / den[rows, j])[new]
+    start = grid[index].copy()
+    start[:, 0] = amplitude
+    p, c, converged = solve_batch(law, sizes, gains, se, start)
+    best_limit = np.min(limit_chi2, axis=1, initial=np.inf)
+    valley = np.flatnonzero(~converged & np.isfinite(c) & (c < best_limit))
+    if valley.size:
+        p[valley], c[valley], _ = solve_batch(law, sizes, gains[valley], se[valley] if np.ndim(se) == 2 else se,
+                                              p[valley], max_iter=POLISH_ITER)
+    # Whether the solver certified convergence on a flat optimum is a matter of
+    # rounding; a point below every limiting form is an interior candidate
+    # either way (_classify decides), so the flag is not asked for here.
+    found = np.isfinite(c) & np.all(np.isfinite(p), axis=1)
+    better = found & (~ok | (c < chi2))
     params, chi2, ok = params.copy(), chi2.copy(), ok.copy()
-    for j, (_, form) in enumerate(forms):
-        rows = np.flatnonzero((status == LIMIT) & (best == j))
-        if rows.size == 0:
-            continue
-        starts = law.near_limit(sizes, form.name, limit_params[j][rows])
-        if starts is None:
-            continue
-        p, c, found = multistart(law, sizes, gains[rows], se[rows] if se.ndim == 2 else se, starts)
-        better = found & (~ok[rows] | (c < chi2[rows]))
-        params[rows[better]], chi2[rows[better]], ok[rows[better]] = p[better], c[better], True
+    params[better], chi2[better], ok[better] = p[better], c[better], True
     return params, chi2, ok
 
 
@@ -301,18 +349,9 @@ def fit_rows(law: ScalingLaw, sizes, gains, se, at, warm=None, typical=None, wit
     gains = np.atleast_2d(np.asarray(gains, float))
     se = np.asarray(se, float)
     at = np.atleast_1d(np.asarray(at, float))
-    params, chi2, ok = refit(law, sizes, gains, se, warm, typical)
     forms, limit_params, limit_chi2 = _limit_fits(law, sizes, gains, se)
-    status, best, chi2_out = _classify(chi2, ok, limit_chi2)
-    if warm is not None and forms:
-        # A warm start can run off to a limit while an interior optimum lies elsewhere.
-        retry = np.flatnonzero(status != INTERIOR)
-        if retry.size:
-            grid = law.starts(sizes, gains[0] if typical is None else typical)
-            p2, c2, ok2 = multistart(law, sizes, gains[retry], se[retry] if se.ndim == 2 else se, grid)
-            params[retry], chi2[retry], ok[retry] = p2, c2, ok2
-            status, best, chi2_out = _classify(chi2, ok, limit_chi2)
-    params, chi2, ok = _search_near_limits(law, sizes, gains, se, params, chi2, ok, status, best, forms, limit_params)
+    params, chi2, ok = refit(law, sizes, gains, se, warm, typical)
+    params, chi2, ok = _grid_search(law, sizes, gains, se, params, chi2, ok, limit_chi2)
     status, best, chi2_out = _classify(chi2, ok, limit_chi2)
     mean = np.full((len(gains), at.size), np.nan)
     sd = np.full_like(mean, np.nan) if with_sd else None
@@ -444,6 +483,8 @@ class FitResult:
         # Far extrapolation of a wild fit may overflow: that is an inf, not a warning.
         with np.errstate(all="ignore"):
             mean = self.model(sizes, self.params)
+            if np.all(np.isposinf(self.cov)):
+                return mean, np.full(sizes.shape, np.inf)
             grad = self.model.jacobian(sizes, self.params)
             var = np.einsum("ni,ij,nj->n", grad, self.cov, grad)
             return mean, np.sqrt(np.maximum(var, 0.0))
@@ -499,12 +540,12 @@ class FitSet:
 
 
 def _covariance(law, sizes, weights, params) -> np.ndarray:
+    """(J^T W J)^-1, or a matrix of inf where it is too ill-conditioned to invert (see MAX_CONDITION)."""
     jac = law.jacobian(sizes, params)
     hess = jac.T @ (jac * weights[:, None])
-    try:
-        return np.linalg.inv(hess)
-    except np.linalg.LinAlgError:
-        return np.full((law.k, law.k), np.nan)
+    if _condition(hess[None])[0] > MAX_CONDITION:
+        return np.full((law.k, law.k), np.inf)
+    return np.linalg.inv(hess)
 
 
 def fit_law(law: ScalingLaw | str, data: GainData) -> FitResult:
@@ -525,9 +566,7 @@ def fit_law(law: ScalingLaw | str, data: GainData) -> FitResult:
     gains = data.gains[None, :]
     params, chi2, ok = multistart(law, data.sizes, gains, se, law.starts(data.sizes, data.gains))
     forms, limit_params, limit_chi2 = _limit_fits(law, data.sizes, gains, se)
-    status, best, _ = _classify(chi2, ok, limit_chi2)
-    params, chi2, ok = _search_near_limits(law, data.sizes, gains, se, params, chi2, ok, status, best, forms,
-                                           limit_params)
+    params, chi2, ok = _grid_search(law, data.sizes, gains, se, params, chi2, ok, limit_chi2)
     status, best, chi2 = _classify(chi2, ok, limit_chi2)
     status, chi2 = STATUSES[int(status[0])], float(chi2[0])
     words, model = "", law

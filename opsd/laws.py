@@ -42,8 +42,11 @@ class ScalingLaw:
     start_grid: Callable[[Array, Array], Array]
     bounds: tuple[tuple[float, float], ...]
     limit_forms: Callable[[Array], tuple[tuple[str, "ScalingLaw"], ...]] = lambda sizes: ()
-    # Starts (B, S, k) near a fitted limiting form, from its name and parameters (B, k_form), or None.
-    near_limit: Callable[[Array, str, Array], Array | None] = lambda sizes, form, params: None
+    # For laws of the form a g(N; theta): a grid of (1, theta) spanning the
+    # shapes the law can take.  With a in closed form at every grid point,
+    # the best grid point locates the global optimum without an iterative
+    # search, so the optimum found does not depend on rounding.
+    shape_grid: Callable[[Array], Array] | None = None
 
     @property
     def k(self) -> int:
@@ -220,6 +223,7 @@ POWER_LAW = ScalingLaw(
     "power_law", "Power law", 1, ("a", "b"),
     r"\Delta(N) = a \cdot N^{b}",
     _power, _power_jac, _power_starts, (_FREE, _FREE),
+    shape_grid=lambda sizes: np.column_stack([np.ones(301), np.linspace(-3.0, 3.0, 301)]),
 )
 LOGARITHMIC = ScalingLaw(
     "logarithmic", "Logarithmic", 2, ("a", "c"),
@@ -235,20 +239,18 @@ def _saturating_limits(sizes):
     )
 
 
-def _sigmoid_near_limit(sizes, form, params):
-    """Sigmoids that follow a fitted power law A N^b over the data, centred beyond it.
+def _sigmoid_grid(sizes):
+    """Slopes of both signs and centres from below the data to far beyond it.
 
-    A shallow interior optimum can lie just beyond the data (c a few units
-    above ln N_max); starting on the limiting curve at a ladder of centres
-    finds it whenever it exists, instead of leaving it to the starting grid.
+    Centres reach 15 units of ln N beyond the largest size, where a shallow
+    optimum can lie; past that the curve is the power-law limit.
     """
-    if form != "power_law":
-        return None
-    amplitude, b = params[:, :1], params[:, 1:]
-    centres = np.log(np.max(sizes)) + np.arange(1.0, 12.5, 0.5)
-    # a expit(b (ln N - c)) ~ a e^{b (ln N - c)} = A N^b below the centre.
-    a = amplitude * np.exp(np.clip(b * centres, -700.0, 700.0))
-    return np.stack(np.broadcast_arrays(a, b, centres), axis=-1)
+    ln = np.log(sizes)
+    slopes = np.geomspace(0.05, 8.0, 40)
+    slopes = np.concatenate([-slopes[::-1], slopes])
+    centres = np.arange(ln.min() - 3.0, ln.max() + 15.01, 0.2)
+    b, c = np.meshgrid(slopes, centres, indexing="ij")
+    return np.column_stack([np.ones(b.size), b.ravel(), c.ravel()])
 
 
 def _sigmoid_limits(sizes):
@@ -279,12 +281,13 @@ LAWS: dict[str, ScalingLaw] = {
             r"\Delta(N) = a \left(1 - e^{-N/N_0}\right)",
             # N0 <= 0 turns the saturating curve into an exploding one.
             _saturating, _saturating_jac, _saturating_starts, (_FREE, (0.0, np.inf)), _saturating_limits,
+            lambda sizes: np.column_stack([np.ones(241), np.geomspace(sizes.min() / 100, sizes.max() * 100, 241)]),
         ),
         ScalingLaw(
             "sigmoid", "Sigmoid", 4, ("a", "b", "c"),
             r"\Delta(N) = \frac{a}{1 + e^{-b(\ln N - c)}}",
             _sigmoid, _sigmoid_jac, _sigmoid_starts, (_FREE, _FREE, _FREE), _sigmoid_limits,
-            _sigmoid_near_limit,
+            _sigmoid_grid,
         ),
         ScalingLaw(
             "sqrt_log", "Sqrt-log", 5, ("a", "b", "c"),

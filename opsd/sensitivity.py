@@ -67,23 +67,31 @@ def pseudo_bma_weights(lpd) -> np.ndarray:
     return softmax(elpd)
 
 
-def stacking_weights(lpd) -> np.ndarray:
-    """Stacking of predictive distributions: argmax_w sum_i log sum_m w_m p_m(y_i | y_-i)."""
-    from scipy.optimize import minimize
+def stacking_weights(lpd, tol: float = 1e-13, max_iter: int = 200_000) -> np.ndarray:
+    """Stacking of predictive distributions: argmax_w sum_i log sum_m w_m p_m(y_i | y_-i).
 
+    The objective is concave on the simplex, and it is the log-likelihood of
+    mixture weights with fixed components, so the EM update
+    w_m <- mean_i w_m p_mi / sum_k w_k p_ki climbs it monotonically to its
+    maximum, boundary included (a weight that belongs at zero goes there
+    instead of to wherever a quasi-Newton search in softmax coordinates
+    stops).  Iterates until no weight moves by more than ``tol``.
+    """
     lpd = np.asarray(lpd, float)
     usable = np.flatnonzero(np.all(np.isfinite(lpd), axis=0))
     if usable.size == 0:
         raise ValueError("no law has a leave-one-out density at every point")
-    sub = lpd[:, usable]
-
-    def objective(z):
-        logw = np.log(softmax(np.concatenate([[0.0], z])))
-        return -float(np.sum(logsumexp(sub + logw, axis=1)))
-
-    res = minimize(objective, np.zeros(usable.size - 1), method="BFGS") if usable.size > 1 else None
+    dens = np.exp(lpd[:, usable] - lpd[:, usable].max(axis=1, keepdims=True))
+    w = np.full(usable.size, 1.0 / usable.size)
+    for _ in range(max_iter):
+        resp = w * dens
+        new = (resp / resp.sum(axis=1, keepdims=True)).mean(axis=0)
+        done = np.max(np.abs(new - w)) <= tol
+        w = new
+        if done:
+            break
     weights = np.zeros(lpd.shape[1])
-    weights[usable] = softmax(np.concatenate([[0.0], res.x])) if res is not None else 1.0
+    weights[usable] = w
     return weights
 
 
