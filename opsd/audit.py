@@ -73,7 +73,7 @@ _INPUT = ("observed_gain", "cost_usd")
 
 
 class _Book:
-    """The book's computations that claims are checked against, each done once, on demand."""
+    """The book's results that claims are checked against, read from the book's named runs (opsd.runs)."""
 
     def __init__(self, data: GainData, fits: FitSet | None = None, criterion: str = "aic", seed: int = 0):
         self.data, self.criterion, self.seed = data, criterion, seed
@@ -103,34 +103,27 @@ class _Book:
         return float(self.fits[law].predict([size])[0][0])
 
     def bootstrap(self):
-        from .bootstrap import bootstrap
+        from . import runs
 
-        return self._once("bootstrap", lambda: bootstrap(self.data, [70.0], 1000, self.seed, self.criterion))
+        return runs.bootstrap_70(self.data, self.seed, self.criterion)
 
     def bootstrap_tolerance(self, quantity):
-        """Two Monte-Carlo standard deviations of a 1,000-resample statistic (10 blocks of a 10,000 run)."""
-        from .bootstrap import bootstrap
+        """Two Monte-Carlo standard deviations of a 1,000-resample statistic, from the 20 blocks of
+        the precise run the bootstrap chapter uses."""
+        from . import runs
 
-        big = self._once("big", lambda: bootstrap(self.data, [70.0], 10_000, self.seed + 1, self.criterion))
-        blocks = big.average_samples[:, 0].reshape(10, -1)
-        stats = {
-            "bootstrap_mean": np.nanmean(blocks, axis=1),
-            "bootstrap_ci_low": np.nanpercentile(blocks, 2.5, axis=1),
-            "bootstrap_ci_high": np.nanpercentile(blocks, 97.5, axis=1),
-            "bootstrap_ci_width": np.nanpercentile(blocks, 97.5, axis=1) - np.nanpercentile(blocks, 2.5, axis=1),
-        }
-        return 2.0 * float(np.std(stats[quantity], ddof=1))
+        blocks = runs.bootstrap_precise(self.data, self.seed + 1, self.criterion).block_statistics(70.0, 20)
+        return 2.0 * float(blocks[quantity.removeprefix("bootstrap_")].std(ddof=1))
 
     def synthetic(self):
-        from .synthetic import validate
+        from . import runs
 
-        return self._once("synthetic", lambda: validate(self.data, replicates=1000, seed=self.seed,
-                                                        criterion=self.criterion).mape()[0])
+        return self._once("synthetic", lambda: runs.validation(self.data, self.seed, self.criterion).mape()[0])
 
     def decomposition(self):
-        from .decomposition import fit_decomposition
+        from . import runs
 
-        return self._once("decomposition", lambda: fit_decomposition(self.data, 200, self.seed).best)
+        return runs.decomposition_family(self.data, self.seed).best
 
     def value(self, row, claims) -> float:
         q, law, size = row["quantity"], row["law"], row["size_b"]

@@ -125,6 +125,21 @@ class BootstrapResult:
         blocks = column[: len(column) // parts * parts].reshape(parts, -1)
         return np.array([percentile_interval(b, level) for b in blocks])
 
+    def block_statistics(self, size: float, parts: int, level: float = 0.95, convention: str = "limit"):
+        """Mean, interval ends and width of the average in ``parts`` disjoint blocks of resamples.
+
+        One row per block (a DataFrame with columns mean, ci_low, ci_high,
+        ci_width); their standard deviations are the Monte-Carlo errors of
+        those statistics from ``n_resamples / parts`` resamples.
+        """
+        import pandas as pd
+
+        intervals = self.split_intervals(size, parts, level, convention)
+        column = self._column(size, None, convention)
+        blocks = column[: len(column) // parts * parts].reshape(parts, -1)
+        return pd.DataFrame({"mean": np.nanmean(blocks, axis=1), "ci_low": intervals[:, 0],
+                             "ci_high": intervals[:, 1], "ci_width": intervals[:, 1] - intervals[:, 0]})
+
     def summary(self, level: float = 0.95) -> list[dict]:
         """Per size: mean and interval of the average and of each law."""
         out = []

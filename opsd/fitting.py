@@ -29,8 +29,8 @@ __all__ = ["FitResult", "FitSet", "fit_law", "fit_all", "solve_batch", "multista
 DECREMENT_TOL = 1e-16
 STALL_TOL = 1e-10
 MAX_ITER = 100
-# The polish from a law's shape grid may meet a long flat valley.
-POLISH_ITER = 2000
+# Iterations of the solver's polish after a law's global shape search.
+GRID_ITER = 200
 # An interior optimum must beat the law's best limiting form by this much
 # (relative to max(chi^2, 1)); a fit running off towards a limit approaches
 # the limit's chi^2 from above, wherever the optimiser happens to stop, and
@@ -289,46 +289,104 @@ def _classify(chi2, ok, limit_chi2):
     return status, best, np.where(interior, chi2, best_chi2)
 
 
-def _grid_search(law, sizes, gains, se, params, chi2, ok, limit_chi2):
-    """Improve every row from the best point of the law's shape grid (see ScalingLaw.shape_grid).
+def _closed_form(law, sizes, w, wy, theta):
+    """Best amplitude and the chi^2 it saves at shape parameters ``theta`` (..., P, k - 1), per row.
 
-    The amplitude is linear, so at each grid point it and chi^2 are closed
-    form; the full fit then starts from each row's best grid point, and its
-    result replaces the row's where it is lower.  A start that ends below
-    every limiting form without passing the convergence test is in a long
-    flat valley of an interior optimum: it is polished further.
+    For Delta = a g(N; theta), a = sum w y g / sum w g^2 and chi^2 falls
+    from sum w y^2 by (sum w y g)^2 / sum w g^2.
     """
-    if law.shape_grid is None:
-        return params, chi2, ok
-    grid = law.shape_grid(sizes)
+    params = np.concatenate([np.ones(theta.shape[:-1] + (1,)), theta], axis=-1)
+    g = law(sizes, params)
+    if g.ndim == 2:  # one grid shared by every row
+        num, den = wy @ g.T, w @ (g * g).T
+    else:
+        num, den = np.einsum("bn,bpn->bp", wy, g), np.einsum("bn,bpn->bp", w, g * g)
+    saved = np.where(den > 0, num * num / den, -np.inf)
+    return num / den, np.where(np.isfinite(saved), saved, -np.inf)
+
+
+def _zoom(law, sizes, w, wy, theta, best_u, best_saved, best_a, step, free, rounds, zoom):
+    """Refine ``best_u`` (B, ..., m) on local grids ``zoom`` times finer per round, along the axes ``free``."""
+    offsets = np.arange(-zoom, zoom + 1) / zoom
+    local = np.stack(np.meshgrid(*[offsets if i in free else [0.0] for i in range(best_u.shape[-1])],
+                                 indexing="ij"), axis=-1).reshape(-1, best_u.shape[-1])
+    step = np.asarray(step, float)
+    for _ in range(rounds):
+        candidates = best_u[..., None, :] + local * step
+        shape = candidates.shape
+        flat = candidates.reshape(shape[0], -1, shape[-1])
+        a, saved = _closed_form(law, sizes, w, wy, theta(flat))
+        a, saved = a.reshape(shape[:-1]), saved.reshape(shape[:-1])
+        j = np.argmax(saved, axis=-1)[..., None]
+        top = np.take_along_axis(saved, j, -1)[..., 0]
+        better = top > best_saved
+        best_saved = np.where(better, top, best_saved)
+        best_a = np.where(better, np.take_along_axis(a, j, -1)[..., 0], best_a)
+        best_u = np.where(better[..., None], np.take_along_axis(candidates, j[..., None], -2)[..., 0, :], best_u)
+        step = step / zoom
+    return best_u, best_saved, best_a
+
+
+def _shape_search(law, sizes, gains, se, rounds: int = 10, zoom: int = 4):
+    """Global search over a law's shape parameters (see ScalingLaw.shape_axes), amplitude in closed form.
+
+    The chi^2 of the shape grid is profiled along its last axis: at every
+    value of it the other axes are refined by zooming, so a narrow valley
+    between grid points is not missed.  The best profile point is then
+    refined along every axis ``rounds`` times, each grid ``zoom`` times finer.
+    Returns params (B, k).
+    """
+    axes = law.shape_axes(sizes)
+    maps = [to_theta for _, to_theta in axes]
+    m = len(axes)
+
+    def theta(u):
+        return np.stack([f(u[..., i]) for i, f in enumerate(maps)], axis=-1)
+
+    w = 1.0 / np.broadcast_to(np.asarray(se, float), gains.shape) ** 2
+    wy = w * gains
+    step = np.array([u[1] - u[0] for u, _ in axes])
+    grid = np.stack(np.meshgrid(*[u for u, _ in axes], indexing="ij"), axis=-1)  # (n_1, ..., n_m, m)
     with np.errstate(all="ignore"):
-        shapes = law(sizes, grid)  # (G, n), amplitude 1
-        w = 1.0 / np.broadcast_to(np.asarray(se, float), gains.shape) ** 2
-        wy = w * gains
-        score = np.full(len(gains), -np.inf)
-        index = np.zeros(len(gains), int)
-        amplitude = np.zeros(len(gains))
-        for lo in range(0, len(grid), 512):
-            g = shapes[lo:lo + 512]
-            num, den = wy @ g.T, w @ (g * g).T
-            gain = np.where(den > 0, num * num / den, -np.inf)  # chi^2 = sum w y^2 - gain
-            gain = np.where(np.isfinite(gain), gain, -np.inf)
-            j = np.argmax(gain, axis=1)
-            rows = np.arange(len(gains))
-            new = gain[rows, j] > score
-            score[new], index[new] = gain[rows, j][new], lo + j[new]
-            amplitude[new] = (num[rows, j] / den[rows, j])[new]
-    start = grid[index].copy()
-    start[:, 0] = amplitude
-    p, c, converged = solve_batch(law, sizes, gains, se, start)
-    best_limit = np.min(limit_chi2, axis=1, initial=np.inf)
-    valley = np.flatnonzero(~converged & np.isfinite(c) & (c < best_limit))
-    if valley.size:
-        p[valley], c[valley], _ = solve_batch(law, sizes, gains[valley], se[valley] if np.ndim(se) == 2 else se,
-                                              p[valley], max_iter=POLISH_ITER)
-    # Whether the solver certified convergence on a flat optimum is a matter of
-    # rounding; a point below every limiting form is an interior candidate
-    # either way (_classify decides), so the flag is not asked for here.
+        # Best point of the grid at every value of the last axis: (B, n_m, m).
+        columns = grid.reshape(-1, grid.shape[-2], m)  # (rest, n_m, m)
+        best_saved = np.full((len(gains), columns.shape[1]), -np.inf)
+        best_u = np.broadcast_to(columns[0], (len(gains),) + columns.shape[1:]).copy()
+        best_a = np.zeros_like(best_saved)
+        for r in range(columns.shape[0]):
+            a, saved = _closed_form(law, sizes, w, wy, theta(columns[r]))
+            better = saved > best_saved
+            best_saved, best_a = np.where(better, saved, best_saved), np.where(better, a, best_a)
+            best_u[better] = np.broadcast_to(columns[r], best_u.shape)[better]
+        if m > 1:
+            best_u, best_saved, best_a = _zoom(law, sizes, w, wy, theta, best_u, best_saved, best_a, step,
+                                               range(m - 1), 3, 3)
+        j = np.argmax(best_saved, axis=1)
+        rows = np.arange(len(gains))
+        best_u, best_saved, best_a = best_u[rows, j], best_saved[rows, j], best_a[rows, j]
+        best_u, _, best_a = _zoom(law, sizes, w, wy, theta, best_u, best_saved, best_a, step, range(m), rounds, zoom)
+    return np.concatenate([best_a[:, None], theta(best_u)], axis=1)
+
+
+def _grid_search(law, sizes, gains, se, params, chi2, ok, limit_chi2):
+    """Improve every row from the global shape search (see :func:`_shape_search`), where the law has one.
+
+    The solver then polishes each row's search result; whichever of the
+    row's own fit, the search result and its polish has the lowest chi^2 is
+    kept.  Whether the solver certifies convergence on a flat optimum is a
+    matter of rounding, so the flag is not asked for: a point below every
+    limiting form is an interior candidate either way (_classify decides).
+    """
+    if law.shape_axes is None:
+        return params, chi2, ok
+    start = _shape_search(law, sizes, gains, se)
+    w = 1.0 / np.broadcast_to(np.asarray(se, float), gains.shape) ** 2
+    with np.errstate(all="ignore"):
+        start_chi2 = np.sum(w * (gains - law(sizes, start)) ** 2, axis=-1)
+    p, c, _ = solve_batch(law, sizes, gains, se, start, max_iter=GRID_ITER)
+    polished = np.isfinite(c) & np.all(np.isfinite(p), axis=1) & ~(c > start_chi2)
+    p = np.where(polished[:, None], p, start)
+    c = np.where(polished, c, start_chi2)
     found = np.isfinite(c) & np.all(np.isfinite(p), axis=1)
     better = found & (~ok | (c < chi2))
     params, chi2, ok = params.copy(), chi2.copy(), ok.copy()

@@ -42,11 +42,11 @@ class ScalingLaw:
     start_grid: Callable[[Array, Array], Array]
     bounds: tuple[tuple[float, float], ...]
     limit_forms: Callable[[Array], tuple[tuple[str, "ScalingLaw"], ...]] = lambda sizes: ()
-    # For laws of the form a g(N; theta): a grid of (1, theta) spanning the
-    # shapes the law can take.  With a in closed form at every grid point,
-    # the best grid point locates the global optimum without an iterative
-    # search, so the optimum found does not depend on rounding.
-    shape_grid: Callable[[Array], Array] | None = None
+    # For laws of the form a g(N; theta): one search axis per shape parameter
+    # theta_i, as (an even grid of u, the map u -> theta_i).  With a in closed
+    # form, a grid search refined by zooming locates the global optimum
+    # without an iterative solver, so it does not depend on rounding.
+    shape_axes: Callable[[Array], tuple[tuple[Array, Callable[[Array], Array]], ...]] | None = None
 
     @property
     def k(self) -> int:
@@ -223,7 +223,7 @@ POWER_LAW = ScalingLaw(
     "power_law", "Power law", 1, ("a", "b"),
     r"\Delta(N) = a \cdot N^{b}",
     _power, _power_jac, _power_starts, (_FREE, _FREE),
-    shape_grid=lambda sizes: np.column_stack([np.ones(301), np.linspace(-3.0, 3.0, 301)]),
+    shape_axes=lambda sizes: ((np.arange(-3.0, 3.0001, 0.05), _identity),),
 )
 LOGARITHMIC = ScalingLaw(
     "logarithmic", "Logarithmic", 2, ("a", "c"),
@@ -239,18 +239,19 @@ def _saturating_limits(sizes):
     )
 
 
-def _sigmoid_grid(sizes):
-    """Slopes of both signs and centres from below the data to far beyond it.
+def _identity(u):
+    return u
+
+
+def _sigmoid_axes(sizes):
+    """Slopes of both signs (b = sinh u) and centres from below the data to far beyond it.
 
     Centres reach 15 units of ln N beyond the largest size, where a shallow
     optimum can lie; past that the curve is the power-law limit.
     """
     ln = np.log(sizes)
-    slopes = np.geomspace(0.05, 8.0, 40)
-    slopes = np.concatenate([-slopes[::-1], slopes])
-    centres = np.arange(ln.min() - 3.0, ln.max() + 15.01, 0.2)
-    b, c = np.meshgrid(slopes, centres, indexing="ij")
-    return np.column_stack([np.ones(b.size), b.ravel(), c.ravel()])
+    return ((np.arange(-3.0, 3.0001, 0.2), np.sinh),
+            (np.arange(ln.min() - 3.0, ln.max() + 15.0001, 0.4), _identity))
 
 
 def _sigmoid_limits(sizes):
@@ -281,13 +282,13 @@ LAWS: dict[str, ScalingLaw] = {
             r"\Delta(N) = a \left(1 - e^{-N/N_0}\right)",
             # N0 <= 0 turns the saturating curve into an exploding one.
             _saturating, _saturating_jac, _saturating_starts, (_FREE, (0.0, np.inf)), _saturating_limits,
-            lambda sizes: np.column_stack([np.ones(241), np.geomspace(sizes.min() / 100, sizes.max() * 100, 241)]),
+            lambda sizes: ((np.arange(np.log(sizes.min() / 100), np.log(sizes.max() * 100) + 1e-9, 0.05), np.exp),),
         ),
         ScalingLaw(
             "sigmoid", "Sigmoid", 4, ("a", "b", "c"),
             r"\Delta(N) = \frac{a}{1 + e^{-b(\ln N - c)}}",
             _sigmoid, _sigmoid_jac, _sigmoid_starts, (_FREE, _FREE, _FREE), _sigmoid_limits,
-            _sigmoid_grid,
+            _sigmoid_axes,
         ),
         ScalingLaw(
             "sqrt_log", "Sqrt-log", 5, ("a", "b", "c"),
