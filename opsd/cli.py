@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 
 from .averaging import CRITERIA, model_average
@@ -62,6 +63,7 @@ def fit_report(path, at, criterion: str) -> dict:
         "n": data.n, "criterion": criterion, "sigma": "given" if data.sigma_given else "estimated",
         "models": models,
         "excluded": [{"name": name, "reason": reason} for name, reason in fits.excluded],
+        "warnings": fits.warnings(),
         "average": [average.at(size) for size in average.sizes],
     }
 
@@ -161,10 +163,17 @@ def main(argv=None) -> int:
     except (UsageError, ValueError) as exc:
         print(f"opsd: error: {exc}", file=sys.stderr)
         return 2
-    if args.format == "json":
-        print(json.dumps(_clean(report), indent=2))
-    elif args.command == "fit":
-        _print_fit(report, args.data)
-    else:
-        _print_bootstrap(report, args.data)
+    for warning in report.get("warnings", []):
+        print(f"opsd: warning: {warning}", file=sys.stderr)
+    try:
+        if args.format == "json":
+            print(json.dumps(_clean(report), indent=2))
+        elif args.command == "fit":
+            _print_fit(report, args.data)
+        else:
+            _print_bootstrap(report, args.data)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader stopped reading (`opsd fit ... | head`): not an error of ours.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0

@@ -29,6 +29,9 @@ __all__ = ["FitResult", "FitSet", "fit_law", "fit_all", "solve_batch", "multista
 DECREMENT_TOL = 1e-16
 STALL_TOL = 1e-10
 MAX_ITER = 100
+# Below this many residual degrees of freedom per estimated parameter, weights
+# from an estimated sigma come with a warning (see FitSet.warnings).
+RESIDUAL_DOF_PER_PARAMETER = 3
 # Iterations of the solver's polish after a law's global shape search.
 GRID_ITER = 200
 # An interior optimum must beat the law's best limiting form by this much
@@ -577,6 +580,25 @@ class FitSet:
     @property
     def failed(self) -> tuple[FitResult, ...]:
         return tuple(f for f in self.fits if f.status == "failed")
+
+    def warnings(self) -> list[str]:
+        """What a reader of these fits' weights should be told.
+
+        With one sigma estimated from the residuals, AIC rewards a law that
+        interpolates the points: a law with k parameters and sigma leaves
+        n - k - 1 residual degrees of freedom to estimate sigma, and with
+        fewer than three per estimated parameter its weight says more about
+        the noise in RSS than about the law.
+        """
+        if self.sigma_given:
+            return []
+        thin = [f.name for f in self.fits if (self.data.n - f.k - 1) < RESIDUAL_DOF_PER_PARAMETER * (f.k + 1)]
+        if not thin:
+            return []
+        return [f"sigma is estimated from the residuals of {self.data.n} points, which leaves fewer than "
+                f"{RESIDUAL_DOF_PER_PARAMETER} residual degrees of freedom per estimated parameter for "
+                f"{', '.join(thin)}: AIC then rewards interpolation and the weights are unreliable; add an "
+                "'se' column with the measured standard errors"]
 
     def __getitem__(self, name: str) -> FitResult:
         for fit in self.fits:

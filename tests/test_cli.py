@@ -201,3 +201,25 @@ def test_valid_random_data_fit_and_bootstrap(tmp_path_factory, capsys, points):
 
 def _reject(constant):
     raise AssertionError(f"non-standard JSON constant {constant}")
+
+
+def test_an_estimated_sigma_with_few_points_warns(tmp_path, capsys):
+    path = tmp_path / "no_se.csv"
+    path.write_text("size_b,gain\n0.5,1.2\n1,2.1\n2,3.5\n4,5.4\n8,8.0\n")
+    assert main(["fit", str(path), "--at", "70"]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("opsd: warning:") and "residual degrees of freedom" in err and "'se' column" in err
+    assert main(["fit", str(OBSERVED), "--at", "70"]) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
+def test_a_closed_pipe_is_not_a_traceback():
+    import subprocess
+    import sys
+
+    # Far more output than a pipe buffers, so the writer meets the closed pipe.
+    sizes = " ".join(str(s) for s in range(1, 3001))
+    run = subprocess.run(f"{sys.executable} -m opsd fit {OBSERVED} --format json --at {sizes} | head -1",
+                         shell=True, capture_output=True, text=True)
+    assert run.stdout == "{\n"
+    assert "Traceback" not in run.stderr and "BrokenPipe" not in run.stderr

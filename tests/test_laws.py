@@ -72,3 +72,34 @@ def test_scaling_gains_and_errors_scales_predictions(observed, observed_fits):
     np.testing.assert_allclose(other.means, c * base.means, rtol=1e-7)
     np.testing.assert_allclose(other.sds, c * base.sds, rtol=1e-6)
     np.testing.assert_allclose(other.sd, c * base.sd, rtol=1e-6)
+
+
+@pytest.mark.parametrize("params", [[1.0, 3.0, -10.0], [2.0, 5.0, -20.0], [1.0, 0.5, 30.0]])
+def test_sigmoid_jacobian_keeps_its_digits_where_the_curve_saturates(params):
+    # Far from any optimum the sigmoid is within rounding of 0 or a; its
+    # derivative must still be the exact e^{-u} / (1 + e^{-u})^2, u = b (ln N - c).
+    sizes = np.array([0.5, 1.0, 2.0, 4.0, 8.0])
+    a, b, c = params
+    u = b * (np.log(sizes) - c)
+    ds = np.exp(-np.abs(u)) / (1.0 + np.exp(-np.abs(u))) ** 2  # symmetric in u, no cancellation
+    jac = LAWS["sigmoid"].jacobian(sizes, np.array(params))
+    np.testing.assert_allclose(jac[:, 2], -a * b * ds, rtol=1e-12)
+    np.testing.assert_allclose(jac[:, 1], a * ds * (np.log(sizes) - c), rtol=1e-12)
+    assert np.all(jac[:, 2] != 0.0)
+
+
+@pytest.mark.parametrize("name", LAWS)
+def test_jacobians_match_finite_differences_far_from_the_optimum(name):
+    law = LAWS[name]
+    sizes = np.array([0.5, 1.0, 2.0, 4.0, 8.0, 70.0])
+    far = {"power_law": [50.0, -1.5], "logarithmic": [-3.0, 40.0], "saturating": [200.0, 0.05],
+           "sigmoid": [30.0, 2.5, 4.0], "sqrt_log": [7.0, -4.0, 2.0]}[name]
+    params = np.array(far)
+    jac = law.jacobian(sizes, params)
+    for i in range(law.k):
+        h = 1e-6 * max(abs(params[i]), 1.0)
+        up, down = params.copy(), params.copy()
+        up[i] += h
+        down[i] -= h
+        numeric = (law(sizes, up) - law(sizes, down)) / (2 * h)
+        np.testing.assert_allclose(jac[:, i], numeric, rtol=1e-5, atol=1e-8 * np.max(np.abs(law(sizes, params))))
