@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 # executed reference copies, which nbval compares against on every test run.
 NOTEBOOKS := index.md $(wildcard chapters/*.md)
 
-.PHONY: book test unit browser chromium pdf bench reference portable clean
+.PHONY: book test unit lint browser chromium pdf bench reference portable clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "Python 3.11 or newer is needed"'
@@ -49,6 +49,10 @@ pdf: book chromium
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest
+
+# ruff, configured in pyproject.toml.
+lint: $(STAMP)
+	$(BIN)/ruff check .
 
 # Regenerate the executed reference notebooks after a deliberate change of
 # a chapter or of a number; `git diff tests/notebooks` shows what moved.

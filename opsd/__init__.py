@@ -14,18 +14,14 @@ cores, and on a busy machine they make a fit many times slower.  Call
 ``threadpoolctl.threadpool_limits(None)`` afterwards to lift the limit.
 """
 
-import os as _os
+from threadpoolctl import threadpool_limits as _threadpool_limits
 
-for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    _os.environ.setdefault(_variable, "1")
-
+from . import _threads  # noqa: F401  (before numpy is loaded)
 from .averaging import CRITERIA, AveragedPrediction, akaike_weights, combine, model_average, weight_table
 from .bootstrap import BootstrapResult, bootstrap, percentile_interval
 from .data import DATA_DIR, GainData, accuracy_gain, load_gains, mean_gain
 from .fitting import FitResult, FitSet, fit_all, fit_law
 from .laws import LAW_NAMES, LAWS, ScalingLaw, get_law
-
-from threadpoolctl import threadpool_limits as _threadpool_limits  # noqa: E402
 
 _threadpool_limits(limits=1)
 

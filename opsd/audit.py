@@ -20,8 +20,9 @@ from .data import DATA_DIR, GainData
 from .fitting import FitSet, fit_all, multistart
 from .laws import LAWS
 
-__all__ = ["STATUSES", "constructed", "reproduction_audit", "FIT_LOCATIONS", "INPUT_QUANTITIES", "fit_claims", "input_claims", "printed", "load_claims", "check_claims", "digit_errors", "recover_se", "SeRecovery", "se_grid_search",
-           "error_models"]
+__all__ = ["STATUSES", "constructed", "reproduction_audit", "FIT_LOCATIONS", "INPUT_QUANTITIES", "fit_claims",
+           "input_claims", "printed", "load_claims", "check_claims", "digit_errors", "recover_se", "SeRecovery",
+           "se_grid_search", "error_models"]
 
 CLAIM_COLUMNS = ("id", "location", "quantity", "law", "size_b", "condition", "printed", "decimals")
 # Claims about the scaling-law fits to the observed data (Table 1, Section 3.2).
@@ -396,8 +397,10 @@ def error_models(data: GainData, claims, recovered: np.ndarray):
     shapes = {"constant": np.ones(data.n), "proportional to the gain": data.gains / data.gains.mean()}
     se_by_model = {}
     for name, shape in shapes.items():
-        res = minimize_scalar(lambda log_scale: float(np.sum(np.nan_to_num(z_of(np.exp(log_scale) * shape), nan=1e6) ** 2)),
-                              bounds=(np.log(0.01), np.log(10.0)), method="bounded")
+        def misfit(log_scale, shape=shape):
+            return float(np.sum(np.nan_to_num(z_of(np.exp(log_scale) * shape), nan=1e6) ** 2))
+
+        res = minimize_scalar(misfit, bounds=(np.log(0.01), np.log(10.0)), method="bounded")
         se_by_model[name] = np.exp(res.x) * shape
     se_by_model["recovered"] = np.asarray(recovered, float)
     se_table = pd.DataFrame(se_by_model, index=pd.Index(data.sizes, name="size_b"))
@@ -407,7 +410,6 @@ def error_models(data: GainData, claims, recovered: np.ndarray):
 
 def paper_table_2(claims):
     """The paper's printed Table 2 as a DataFrame (rows: sizes, columns: components and total)."""
-    import pandas as pd
 
     from .decomposition import COMPONENT_LABELS
 

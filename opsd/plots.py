@@ -18,8 +18,10 @@ from .averaging import AveragedPrediction, model_average
 from .fitting import FitSet
 from .laws import LAWS
 
-__all__ = ["FIGURE_DIR", "save", "COLORS", "AVERAGE_COLOR", "COMPONENT_COLORS", "style", "figure_1", "figure_2", "figure_3", "figure_4", "figure_5", "figure_6", "figure_7", "figure_identifiability", "figure_rule_weights", "figure_holdout", "figure_two_laws",
-           "figure_relative_likelihood", "figure_variance_split"]
+__all__ = ["FIGURE_DIR", "save", "COLORS", "AVERAGE_COLOR", "COMPONENT_COLORS", "style", "figure_1", "figure_2",
+           "figure_3", "figure_4", "figure_5", "figure_6", "figure_7", "figure_identifiability",
+           "figure_rule_weights", "figure_holdout", "figure_two_laws", "figure_relative_likelihood",
+           "figure_variance_split"]
 
 COLORS = {
     "power_law": "#0072B2",
@@ -118,8 +120,9 @@ def figure_1(fits: FitSet, sizes=(14.0, 70.0, 405.0), criterion: str = "aic", ma
         else:
             j = avg.names.index(name)
             mean, sd, color = avg.means[j], avg.sds[j], COLORS[name]
-        right.errorbar(x + (i - (len(names) - 1) / 2) * width, mean, yerr=Z95 * sd, fmt="s" if name == "average" else "o",
-                       color=color, capsize=2, ms=5, label="Model average" if name == "average" else _label(name))
+        right.errorbar(x + (i - (len(names) - 1) / 2) * width, mean, yerr=Z95 * sd,
+                       fmt="s" if name == "average" else "o", color=color, capsize=2, ms=5,
+                       label="Model average" if name == "average" else _label(name))
     right.set_xticks(x, [f"{s:g}B" for s in avg.sizes])
     right.set_ylabel("predicted gain (pp), 95% interval")
     right.set_title("Per-law and model-averaged predictions")
@@ -311,7 +314,7 @@ def figure_6(candidates, info, eig=None, eig_per_cost=None):
         twin.set_ylabel("bits per dollar (normalised)", color=COLORS["saturating"])
         twin.grid(False)
         lines = b.get_lines() + twin.get_lines()
-        b.legend(lines, [l.get_label() for l in lines], frameon=False, loc="center right")
+        b.legend(lines, [line.get_label() for line in lines], frameon=False, loc="center right")
     return _finish(fig)
 
 

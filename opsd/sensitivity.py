@@ -12,7 +12,7 @@ distributions (Yao, Vehtari, Simpson and Gelman 2018).
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import logsumexp, softmax
+from scipy.special import softmax
 
 from .averaging import akaike_weights, combine, model_average
 from .data import GainData

@@ -3,8 +3,7 @@
 import numpy as np
 import pytest
 
-from opsd import GainData, fit_all
-from opsd.audit import check_claims, fit_claims, digit_errors, error_models, load_claims, se_grid_search
+from opsd.audit import check_claims, digit_errors, error_models, fit_claims, load_claims, se_grid_search
 
 
 @pytest.fixture(scope="module")

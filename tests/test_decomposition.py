@@ -3,8 +3,7 @@
 import numpy as np
 import pytest
 
-from opsd import GainData
-from opsd import audit
+from opsd import GainData, audit
 from opsd import decomposition as dec
 
 TRUTH = np.array([0.3, 0.7, 2.0, 5.0, 1.5, 0.2])  # alpha, beta, gamma, N_char, delta, eta

@@ -1,10 +1,8 @@
 """The reference notebooks nbval checks are the executed chapters, and nbval bites."""
 
-import json
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import jupytext
 import nbformat

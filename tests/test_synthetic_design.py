@@ -3,8 +3,7 @@
 import numpy as np
 import pytest
 
-from opsd import LAWS, GainData, combine, fit_all, model_average
-from opsd import design
+from opsd import LAWS, GainData, combine, design, fit_all, model_average
 from opsd.benchmarks import reconstruct
 from opsd.fitting import predict_batch
 from opsd.synthetic import validate

@@ -76,7 +76,7 @@ def main():
     t_opsd = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    big = bootstrap(data, [70.0], 10_000, args.seed)
+    bootstrap(data, [70.0], 10_000, args.seed)
     t_big = time.perf_counter() - t0
 
     lo, hi = percentile_interval(samples)
