@@ -7,7 +7,7 @@ import numbers
 
 __all__ = ["glue", "run_cli", "SIGNIFICANT"]
 
-SIGNIFICANT = 6
+SIGNIFICANT = 5
 
 
 def glue(name: str, value) -> None:

@@ -110,6 +110,16 @@ class Decomposition:
         frame["Total"] = frame.sum(axis=1)
         return frame
 
+    def active_bounds(self, rtol: float = 1e-6) -> tuple[str, ...]:
+        """The parameters that sit on a bound of :data:`BOUNDS`, as "name = value (lower/upper bound)"."""
+        out = []
+        for name, value in self.param_dict.items():
+            lo, hi = BOUNDS[name]
+            for side, bound in (("lower", lo), ("upper", hi)):
+                if abs(value - bound) <= rtol * max(abs(bound), 1.0):
+                    out.append(f"{name} = {bound:g} ({side} bound)")
+        return tuple(out)
+
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v:.4g}" for k, v in self.param_dict.items())
         return f"Decomposition({params}; chi2={self.chi2:.4g}{'' if self.converged else ', FAILED'})"
@@ -136,6 +146,24 @@ class DecompositionFits:
         one standard error's worth of misfit: the data cannot tell them apart.
         """
         return tuple(s for s in self.solutions if s.chi2 <= self.best.chi2 + tolerance)
+
+    def ranges(self, sizes=(0.5, 1.0, 8.0, 70.0, 405.0), tolerance: float = 1.0):
+        """Table 2 as the ridge it is: each component's and the total's least and greatest value
+        at ``sizes`` over the solutions within ``tolerance`` of the best chi^2 (pp)."""
+        import pandas as pd
+
+        family = self.near_best(tolerance)
+        rows = {}
+        for s in family:
+            table = s.table(sizes)
+            for column in table.columns:
+                rows.setdefault(column, []).append(table[column].to_numpy())
+        out = {}
+        for column, values in rows.items():
+            values = np.array(values)
+            out[(column, "min")] = values.min(axis=0)
+            out[(column, "max")] = values.max(axis=0)
+        return pd.DataFrame(out, index=pd.Index(np.asarray(sizes, float), name="size_b"))
 
     def to_frame(self, sizes=(70.0, 405.0)):
         """One row per solution: chi^2, parameters, totals and distribution-match share at ``sizes``."""
