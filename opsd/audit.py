@@ -94,6 +94,10 @@ def constructed(row) -> str:
         return _CONSTRUCTED[q]
     if q in _CONSTRUCTED_AT_70 and float(row["size_b"]) == 70.0:
         return _CONSTRUCTED_AT_70[q]
+    if q in ("prediction", "prediction_ratio") and all(LAWS[name].k == 2 for name in str(row["law"]).split("/")):
+        # Two equations (the printed chi^2 and 70B prediction) fix both parameters.
+        return ("a two-parameter law is pinned by its printed chi^2 and 70B prediction, so its prediction at "
+                "every size follows from them")
     return ""
 
 # How each kind of claim is judged when its printed digits are not matched.

@@ -44,7 +44,8 @@ class BootstrapResult:
     ``law_samples[name]`` and ``average_samples`` have shape
     (n_resamples, len(sizes)); entries of failed refits are NaN and are
     counted in ``failed`` (per law) and ``no_average`` (whole resamples).
-    Refits at a limit of their law are counted in ``limits`` (per law).
+    Refits at a limit of their law are counted in ``limits`` (per law) and,
+    by the limiting form they reached, in ``limit_forms`` (law -> {form: count}).
     """
 
     sizes: np.ndarray
@@ -58,6 +59,7 @@ class BootstrapResult:
     no_average: int
     limits: dict
     status_samples: np.ndarray
+    limit_forms: dict
 
     CONVENTIONS = ("limit", "drop the law", "drop the resample")
 
@@ -210,9 +212,10 @@ def bootstrap(data: GainData, sizes=(70.0,), n_resamples: int = 1000, seed: int 
 
         bar = tqdm(total=n_resamples * len(laws), desc="bootstrap refits", unit="fit", leave=False)
     status = np.empty((n_resamples, len(laws)), int)
+    form = np.empty((n_resamples, len(laws)), int)
     for lo, hi in chunks:
-        means, _, crit[lo:hi], status[lo:hi] = refit_all(base, resampled[lo:hi], data.se, sizes, criterion,
-                                                         data.gains)
+        means, _, crit[lo:hi], status[lo:hi], form[lo:hi] = refit_all(base, resampled[lo:hi], data.se, sizes,
+                                                                      criterion, data.gains)
         for j, law in enumerate(laws):
             preds[law.name][lo:hi] = means[:, j]
         if bar is not None:
@@ -227,10 +230,14 @@ def bootstrap(data: GainData, sizes=(70.0,), n_resamples: int = 1000, seed: int 
     average[no_average] = np.nan
     failed = {law.name: int(np.sum(status[:, j] == FAILED)) for j, law in enumerate(laws)}
     limits = {law.name: int(np.sum(status[:, j] == LIMIT)) for j, law in enumerate(laws)}
+    limit_forms = {}
+    for j, law in enumerate(laws):
+        counts = np.bincount(form[status[:, j] == LIMIT, j], minlength=len(law.limits(data.sizes)))
+        limit_forms[law.name] = {words: int(c) for (words, _), c in zip(law.limits(data.sizes), counts) if c}
     for arr in (weights, average, status, *preds.values()):
         arr.setflags(write=False)
     return BootstrapResult(
         sizes=sizes, n_resamples=n_resamples, seed=seed, criterion=criterion, law_samples=preds,
         weight_samples=weights, average_samples=average, failed=failed, no_average=int(no_average.sum()),
-        limits=limits, status_samples=status,
+        limits=limits, status_samples=status, limit_forms=limit_forms,
     )

@@ -403,8 +403,10 @@ def fit_rows(law: ScalingLaw, sizes, gains, se, at, warm=None, typical=None, wit
     The interior optimum is sought as in :func:`refit`; where it does not beat
     the law's best limiting form (or none is found) the row is that limit,
     and its predictions and standard deviations are the limiting form's.
-    Returns means (B, t), sds (B, t) or None, chi^2 (B,) and status (B,),
-    an index into :data:`STATUSES`; failed rows have NaN predictions.
+    Returns means (B, t), sds (B, t) or None, chi^2 (B,), status (B,), an
+    index into :data:`STATUSES`, and for limit rows the index of the
+    limiting form in ``law.limits(sizes)`` (-1 elsewhere); failed rows have
+    NaN predictions.
     """
     sizes = np.asarray(sizes, float)
     gains = np.atleast_2d(np.asarray(gains, float))
@@ -428,7 +430,7 @@ def fit_rows(law: ScalingLaw, sizes, gains, se, at, warm=None, typical=None, wit
                 mean[rows], sd[rows] = m, d
             else:
                 mean[rows] = form(at, p[rows])
-    return mean, sd, chi2_out, status
+    return mean, sd, chi2_out, status, np.where(status == LIMIT, best, -1)
 
 
 def refit_all(base: "FitSet", gains, se, at, criterion: str = "aic", typical=None, with_sd: bool = False):
@@ -437,17 +439,19 @@ def refit_all(base: "FitSet", gains, se, at, criterion: str = "aic", typical=Non
     Each law starts from its fit in ``base`` (see :func:`fit_rows`); a fit
     at a limit of its law keeps its weight, with the law's own k in the
     criterion.  Returns means (B, m, t), sds (B, m, t) or None, the
-    criterion (B, m) and the status (B, m); a refit that fails (or, with
+    criterion (B, m), the status (B, m) and the limiting form (B, m; see
+    :func:`fit_rows`); a refit that fails (or, with
     ``with_sd``, predicts a non-finite value) has NaN predictions and an
     infinite criterion, so that it gets no weight.
     """
     gains = np.atleast_2d(np.asarray(gains, float))
     n = base.data.n
-    means, sds, crit, statuses = [], [], [], []
+    means, sds, crit, statuses, forms = [], [], [], [], []
     for fit in base.fits:
         law = fit.law
         warm = fit.params if fit.status == "interior" else None
-        mean, sd, chi2, status = fit_rows(law, base.data.sizes, gains, se, at, warm, typical, with_sd)
+        mean, sd, chi2, status, form = fit_rows(law, base.data.sizes, gains, se, at, warm, typical, with_sd)
+        forms.append(np.where(status == LIMIT, form, -1))
         ok = status != FAILED
         ok &= np.all(np.isfinite(mean), axis=1)
         if with_sd:
@@ -457,7 +461,7 @@ def refit_all(base: "FitSet", gains, se, at, criterion: str = "aic", typical=Non
         crit.append(np.where(ok, information_criteria(chi2, n, law.k, base.sigma_given)[criterion], np.inf))
         statuses.append(np.where(ok, status, FAILED))
     return (np.stack(means, 1), (np.stack(sds, 1) if with_sd else None), np.stack(crit, 1),
-            np.stack(statuses, 1))
+            np.stack(statuses, 1), np.stack(forms, 1))
 
 
 def information_criteria(chi2, n: int, k: int, sigma_given: bool) -> dict[str, np.ndarray]:

@@ -157,7 +157,7 @@ def validate(data: GainData, regimes=REGIMES, targets=(14.0, 32.0, 70.0), replic
             clean = truth_law(data.sizes, params)
             true_at = truth_law(targets, params)
             gains = clean + rng.standard_normal((replicates, data.n)) * se
-            means, sds, crit, status = refit_all(base, gains, se, targets, criterion, clean, with_sd=True)
+            means, sds, crit, status, _ = refit_all(base, gains, se, targets, criterion, clean, with_sd=True)
             limits[regime] = {law.name: int(np.sum(status[:, j] == LIMIT)) for j, law in enumerate(laws)}
             none = ~np.isfinite(crit).any(axis=1)
             weights = np.nan_to_num(akaike_weights(crit))

@@ -26,7 +26,7 @@ def test_statuses_follow_the_rules(table):
         assert "convention" in table.loc["s36_boot_hi", "note"]
     assert table.loc["s37_best_size", "status"] == "not reproducible"
     assert table.loc["s32_avg70_sd", "status"] == "reproduced"
-    assert table.loc["s37_power_140", "status"] == "reproduced"
+    assert table.loc["s37_power_140", "status"] == "by construction"
     assert table.loc["s35_mape_avg_on_sigmoid", "status"] == "not reproducible"
     assert table.loc["s31_gain_8", "status"] == "input"
 
