@@ -253,8 +253,9 @@ def predict_batch(law: ScalingLaw, sizes, se, params, at):
 def _condition(hess) -> np.ndarray:
     """Condition number of each normal matrix after scaling its diagonal to one (inf if not finite)."""
     hess = np.atleast_3d(hess)
-    scale = np.sqrt(np.abs(np.einsum("bii->bi", hess)))
-    scaled = hess / (scale[:, :, None] * scale[:, None, :])
+    with np.errstate(all="ignore"):  # a zero diagonal (a parameter with no effect) is singular: inf below
+        scale = np.sqrt(np.abs(np.einsum("bii->bi", hess)))
+        scaled = hess / (scale[:, :, None] * scale[:, None, :])
     ok = np.all(np.isfinite(scaled), axis=(1, 2))
     eig = np.linalg.eigvalsh(np.where(ok[:, None, None], scaled, np.eye(hess.shape[-1])))
     with np.errstate(all="ignore"):
@@ -371,7 +372,7 @@ def _shape_search(law, sizes, gains, se, rounds: int = 10, zoom: int = 4):
     return np.concatenate([best_a[:, None], theta(best_u)], axis=1)
 
 
-def _grid_search(law, sizes, gains, se, params, chi2, ok, limit_chi2):
+def _grid_search(law, sizes, gains, se, params, chi2, ok):
     """Improve every row from the global shape search (see :func:`_shape_search`), where the law has one.
 
     The solver then polishes each row's search result; whichever of the
@@ -400,7 +401,8 @@ def _grid_search(law, sizes, gains, se, params, chi2, ok, limit_chi2):
 def fit_rows(law: ScalingLaw, sizes, gains, se, at, warm=None, typical=None, with_sd: bool = False):
     """Fit ``law`` to every row of ``gains`` and predict at ``at``, limits included.
 
-    The interior optimum is sought as in :func:`refit`; where it does not beat
+    The interior optimum is sought as in :func:`refit` and by the law's global
+    shape search (:func:`_grid_search`); where it does not beat
     the law's best limiting form (or none is found) the row is that limit,
     and its predictions and standard deviations are the limiting form's.
     Returns means (B, t), sds (B, t) or None, chi^2 (B,), status (B,), an
@@ -414,7 +416,7 @@ def fit_rows(law: ScalingLaw, sizes, gains, se, at, warm=None, typical=None, wit
     at = np.atleast_1d(np.asarray(at, float))
     forms, limit_params, limit_chi2 = _limit_fits(law, sizes, gains, se)
     params, chi2, ok = refit(law, sizes, gains, se, warm, typical)
-    params, chi2, ok = _grid_search(law, sizes, gains, se, params, chi2, ok, limit_chi2)
+    params, chi2, ok = _grid_search(law, sizes, gains, se, params, chi2, ok)
     status, best, chi2_out = _classify(chi2, ok, limit_chi2)
     mean = np.full((len(gains), at.size), np.nan)
     sd = np.full_like(mean, np.nan) if with_sd else None
@@ -451,7 +453,7 @@ def refit_all(base: "FitSet", gains, se, at, criterion: str = "aic", typical=Non
         law = fit.law
         warm = fit.params if fit.status == "interior" else None
         mean, sd, chi2, status, form = fit_rows(law, base.data.sizes, gains, se, at, warm, typical, with_sd)
-        forms.append(np.where(status == LIMIT, form, -1))
+        forms.append(form)
         ok = status != FAILED
         ok &= np.all(np.isfinite(mean), axis=1)
         if with_sd:
@@ -650,7 +652,7 @@ def fit_law(law: ScalingLaw | str, data: GainData) -> FitResult:
     gains = data.gains[None, :]
     params, chi2, ok = multistart(law, data.sizes, gains, se, law.starts(data.sizes, data.gains))
     forms, limit_params, limit_chi2 = _limit_fits(law, data.sizes, gains, se)
-    params, chi2, ok = _grid_search(law, data.sizes, gains, se, params, chi2, ok, limit_chi2)
+    params, chi2, ok = _grid_search(law, data.sizes, gains, se, params, chi2, ok)
     status, best, chi2 = _classify(chi2, ok, limit_chi2)
     status, chi2 = STATUSES[int(status[0])], float(chi2[0])
     words, model = "", law
@@ -663,7 +665,7 @@ def fit_law(law: ScalingLaw | str, data: GainData) -> FitResult:
     else:
         params = params[0]
         cov = _covariance(model, data.sizes, 1.0 / se**2, params)
-        if not data.sigma_given:
+        if not data.sigma_given and np.all(np.isfinite(cov)):
             cov = cov * chi2 / (data.n - model.k)
     criteria = {k: float(v) for k, v in information_criteria(chi2, data.n, law.k, data.sigma_given).items()}
     params.setflags(write=False)
