@@ -398,6 +398,18 @@ def _grid_search(law, sizes, gains, se, params, chi2, ok):
     return params, chi2, ok
 
 
+def _settle(law, sizes, gains, se, params, chi2, ok):
+    """From each row's local fit to its result: the global shape search, then interior or limit.
+
+    Returns the interior params, the chi^2 of the result, the status, the
+    index of the best limiting form, the forms and their fitted params.
+    """
+    forms, limit_params, limit_chi2 = _limit_fits(law, sizes, gains, se)
+    params, chi2, ok = _grid_search(law, sizes, gains, se, params, chi2, ok)
+    status, best, chi2 = _classify(chi2, ok, limit_chi2)
+    return params, chi2, status, best, forms, limit_params
+
+
 def fit_rows(law: ScalingLaw, sizes, gains, se, at, warm=None, typical=None, with_sd: bool = False):
     """Fit ``law`` to every row of ``gains`` and predict at ``at``, limits included.
 
@@ -414,10 +426,8 @@ def fit_rows(law: ScalingLaw, sizes, gains, se, at, warm=None, typical=None, wit
     gains = np.atleast_2d(np.asarray(gains, float))
     se = np.asarray(se, float)
     at = np.atleast_1d(np.asarray(at, float))
-    forms, limit_params, limit_chi2 = _limit_fits(law, sizes, gains, se)
     params, chi2, ok = refit(law, sizes, gains, se, warm, typical)
-    params, chi2, ok = _grid_search(law, sizes, gains, se, params, chi2, ok)
-    status, best, chi2_out = _classify(chi2, ok, limit_chi2)
+    params, chi2_out, status, best, forms, limit_params = _settle(law, sizes, gains, se, params, chi2, ok)
     mean = np.full((len(gains), at.size), np.nan)
     sd = np.full_like(mean, np.nan) if with_sd else None
     groups = [(status == INTERIOR, law, params)]
@@ -651,9 +661,7 @@ def fit_law(law: ScalingLaw | str, data: GainData) -> FitResult:
     se = data.se if data.sigma_given else np.ones(data.n)
     gains = data.gains[None, :]
     params, chi2, ok = multistart(law, data.sizes, gains, se, law.starts(data.sizes, data.gains))
-    forms, limit_params, limit_chi2 = _limit_fits(law, data.sizes, gains, se)
-    params, chi2, ok = _grid_search(law, data.sizes, gains, se, params, chi2, ok)
-    status, best, chi2 = _classify(chi2, ok, limit_chi2)
+    params, chi2, status, best, forms, limit_params = _settle(law, data.sizes, gains, se, params, chi2, ok)
     status, chi2 = STATUSES[int(status[0])], float(chi2[0])
     words, model = "", law
     if status == "limit":
