@@ -17,8 +17,9 @@ import numpy as np
 
 from .averaging import model_average
 from .data import DATA_DIR, GainData
-from .fitting import FitSet, fit_all, multistart
+from .fitting import FitSet, fit_all
 from .laws import LAWS
+from .solver import multistart
 
 __all__ = ["STATUSES", "constructed", "reproduction_audit", "FIT_LOCATIONS", "INPUT_QUANTITIES", "fit_claims",
            "input_claims", "printed", "load_claims", "check_claims", "digit_errors", "recover_se", "SeRecovery",
@@ -111,11 +112,24 @@ _MONTE_CARLO = ("bootstrap_mean", "bootstrap_ci_low", "bootstrap_ci_high", "boot
 _INPUT = ("observed_gain", "cost_usd")
 
 
+# The book's computation of each quantity a claim can be about: quantity -> method of _Book.
+_REGISTRY: dict = {}
+
+
+def _computes(*quantities):
+    """Register a _Book method as the computation of ``quantities`` (see _Book.value)."""
+    def register(method):
+        for quantity in quantities:
+            _REGISTRY[quantity] = method
+        return method
+    return register
+
+
 class _Book:
     """The book's results that claims are checked against, read from the book's named runs (opsd.runs)."""
 
-    def __init__(self, data: GainData, fits: FitSet | None = None, criterion: str = "aic", seed: int = 0):
-        self.data, self.criterion, self.seed = data, criterion, seed
+    def __init__(self, data: GainData, fits: FitSet | None = None, rule: str = "aic", seed: int = 0):
+        self.data, self.rule, self.seed = data, rule, seed
         self._fits, self._cache = fits, {}
 
     def _once(self, key, make):
@@ -130,13 +144,10 @@ class _Book:
         return self._fits
 
     def average(self, size):
-        return self._once(("average", size), lambda: model_average(self.fits, [size], self.criterion).at(size))
+        return self._once(("average", size), lambda: model_average(self.fits, [size], self.rule).at(size))
 
     def weights(self):
-        def make():
-            avg = model_average(self.fits, [1.0], self.criterion)
-            return dict(zip(avg.names, avg.weights))
-        return self._once("weights", make)
+        return self._once("weights", lambda: self.fits.weights(self.rule))
 
     def prediction(self, law, size):
         return float(self.fits[law].predict([size])[0][0])
@@ -144,20 +155,20 @@ class _Book:
     def bootstrap(self):
         from . import runs
 
-        return runs.bootstrap_70(self.data, self.seed, self.criterion)
+        return runs.bootstrap_70(self.data, self.seed, self.rule)
 
     def bootstrap_tolerance(self, quantity):
         """Two Monte-Carlo standard deviations of a 1,000-resample statistic, from the 20 blocks of
         the precise run the bootstrap chapter uses."""
         from . import runs
 
-        blocks = runs.bootstrap_precise(self.data, self.seed + 1, self.criterion).block_statistics(70.0, 20)
+        blocks = runs.bootstrap_precise(self.data, self.seed + 1, self.rule).block_statistics(70.0, 20)
         return 2.0 * float(blocks[quantity.removeprefix("bootstrap_")].std(ddof=1))
 
     def synthetic(self):
         from . import runs
 
-        return self._once("synthetic", lambda: runs.validation(self.data, self.seed, self.criterion).mape()[0])
+        return self._once("synthetic", lambda: runs.validation(self.data, self.seed, self.rule).mape()[0])
 
     def decomposition(self):
         from . import runs
@@ -165,59 +176,100 @@ class _Book:
         return runs.decomposition_family(self.data, self.seed).best
 
     def value(self, row, claims) -> float:
-        q, law, size = row["quantity"], row["law"], row["size_b"]
-        if q in ("chi2", "aic", "aicc", "bic"):
-            return float(getattr(self.fits[law], q))
-        if q == "weight":
-            return float(self.weights()[law])
-        if q == "prediction":
-            return self.prediction(law, size)
-        if q in ("average_mean", "average_sd"):
-            return self.average(size)["mean" if q == "average_mean" else "sd"]
-        if q == "prediction_ratio":
-            top, bottom = law.split("/")
-            return self.prediction(top, size) / self.prediction(bottom, size)
-        if q == "prediction_spread_ratio":
-            values = [self.prediction(f.name, size) for f in self.fits.usable]
-            return max(values) / min(values)
-        if q == "top_two_weight_pct":
-            return 100.0 * float(sum(sorted(self.weights().values())[-2:]))
-        if q == "extrapolation_ratio":
-            return float(size / self.data.sizes.max())
-        if q == "observed_range_ratio":
-            return float(self.data.sizes.max() / self.data.sizes.min())
-        if q == "max_chi2_below":
-            return float(max(f.chi2 for f in self.fits.usable))
-        if q == "benchmark_prediction":
-            from .benchmarks import reconstruct
+        """The book's value of the quantity ``row`` is about, computed by the method registered for it."""
+        compute = _REGISTRY.get(row["quantity"])
+        if compute is None:
+            raise ValueError(f"claim {row.name!r}: unknown quantity {row['quantity']!r}")
+        return float(compute(self, row, claims))
 
-            targets = {r["law"]: r["printed"] for _, r in claims[claims["quantity"] == q].iterrows()}
-            series = self._once("benchmarks", lambda: reconstruct(self.data, targets, 70.0, self.criterion))
-            return float(model_average(fit_all(series[law][1]), [size], self.criterion).mean[0])
-        if q in ("design_best_size", "design_second_size"):
-            from .design import CANDIDATES, information
+    @_computes("chi2", "aic", "aicc", "bic")
+    def _criterion(self, row, claims):
+        return getattr(self.fits[row["law"]], row["quantity"])
 
-            order = np.argsort(information(self.fits, CANDIDATES, self.criterion))[::-1]
-            return float(np.array(CANDIDATES)[order[0 if q == "design_best_size" else 1]])
-        if q in _TABLE_2:
-            paper, _ = paper_decomposition(claims)
-            parts = paper.components([size])
-            return float(paper.total([size])[0] if q == "decomposition_total" else parts[q][0])
-        if q in _UNIDENTIFIED:
-            params = self.decomposition().param_dict
-            return params["gamma" if q == "dark_knowledge_plateau" else q]
-        if q in _PROTOCOL:
-            return float(self.synthetic().loc[law, row["condition"].split("=", 1)[1]])
-        if q in _MONTE_CARLO:
-            result = self.bootstrap()
-            lo, hi = result.ci(size)
-            return {"bootstrap_mean": result.mean(size), "bootstrap_ci_low": lo, "bootstrap_ci_high": hi,
-                    "bootstrap_ci_width": hi - lo}[q]
-        if q == "observed_gain":
-            return float(self.data.gains[np.isclose(self.data.sizes, size)][0])
-        if q == "cost_usd":
-            return float(row["printed"])
-        raise ValueError(f"claim {row.name!r}: unknown quantity {q!r}")
+    @_computes("weight")
+    def _weight(self, row, claims):
+        return self.weights()[row["law"]]
+
+    @_computes("prediction")
+    def _prediction(self, row, claims):
+        return self.prediction(row["law"], row["size_b"])
+
+    @_computes("average_mean", "average_sd")
+    def _average(self, row, claims):
+        return self.average(row["size_b"])["mean" if row["quantity"] == "average_mean" else "sd"]
+
+    @_computes("prediction_ratio")
+    def _prediction_ratio(self, row, claims):
+        top, bottom = row["law"].split("/")
+        return self.prediction(top, row["size_b"]) / self.prediction(bottom, row["size_b"])
+
+    @_computes("prediction_spread_ratio")
+    def _spread_ratio(self, row, claims):
+        values = [self.prediction(f.name, row["size_b"]) for f in self.fits.usable]
+        return max(values) / min(values)
+
+    @_computes("top_two_weight_pct")
+    def _top_two(self, row, claims):
+        return 100.0 * sum(sorted(self.weights().values())[-2:])
+
+    @_computes("extrapolation_ratio")
+    def _extrapolation_ratio(self, row, claims):
+        return row["size_b"] / self.data.sizes.max()
+
+    @_computes("observed_range_ratio")
+    def _observed_range_ratio(self, row, claims):
+        return self.data.sizes.max() / self.data.sizes.min()
+
+    @_computes("max_chi2_below")
+    def _max_chi2(self, row, claims):
+        return max(f.chi2 for f in self.fits.usable)
+
+    @_computes("benchmark_prediction")
+    def _benchmark(self, row, claims):
+        from .benchmarks import reconstruct
+
+        targets = {r["law"]: r["printed"] for _, r in claims[claims["quantity"] == "benchmark_prediction"].iterrows()}
+        series = self._once("benchmarks", lambda: reconstruct(self.data, targets, 70.0, self.rule))
+        return model_average(fit_all(series[row["law"]][1]), [row["size_b"]], self.rule).mean[0]
+
+    @_computes("design_best_size", "design_second_size")
+    def _design(self, row, claims):
+        from .design import CANDIDATES, information
+
+        order = np.argsort(information(self.fits, CANDIDATES, self.rule))[::-1]
+        return np.array(CANDIDATES)[order[0 if row["quantity"] == "design_best_size" else 1]]
+
+    @_computes(*_TABLE_2)
+    def _table_2(self, row, claims):
+        paper, _ = paper_decomposition(claims)
+        size = row["size_b"]
+        if row["quantity"] == "decomposition_total":
+            return paper.total([size])[0]
+        return paper.components([size])[row["quantity"]][0]
+
+    @_computes(*_UNIDENTIFIED)
+    def _decomposition_parameter(self, row, claims):
+        q = row["quantity"]
+        return self.decomposition().param_dict["gamma" if q == "dark_knowledge_plateau" else q]
+
+    @_computes(*_PROTOCOL)
+    def _synthetic(self, row, claims):
+        return self.synthetic().loc[row["law"], row["condition"].split("=", 1)[1]]
+
+    @_computes(*_MONTE_CARLO)
+    def _bootstrap(self, row, claims):
+        result, size = self.bootstrap(), row["size_b"]
+        lo, hi = result.ci(size)
+        return {"bootstrap_mean": result.mean(size), "bootstrap_ci_low": lo, "bootstrap_ci_high": hi,
+                "bootstrap_ci_width": hi - lo}[row["quantity"]]
+
+    @_computes("observed_gain")
+    def _observed(self, row, claims):
+        return self.data.gains[np.isclose(self.data.sizes, row["size_b"])][0]
+
+    @_computes("cost_usd")
+    def _input(self, row, claims):
+        return row["printed"]
 
     def judge(self, row, value) -> tuple[str, str]:
         q, printed, decimals = row["quantity"], row["printed"], int(row["decimals"])
@@ -258,9 +310,9 @@ def _difference(out):
     return [round(c - p, int(d) + 2) + 0.0 for c, p, d in zip(out["computed"], out["printed"], out["decimals"])]
 
 
-def reproduction_audit(claims, data: GainData, criterion: str = "aic", seed: int = 0):
+def reproduction_audit(claims, data: GainData, rule: str = "aic", seed: int = 0):
     """Every claim with the book's value, the difference and a status from :data:`STATUSES`."""
-    book = _Book(data, criterion=criterion, seed=seed)
+    book = _Book(data, rule=rule, seed=seed)
     out = claims.copy()
     values = [book.value(row, claims) for _, row in claims.iterrows()]
     verdicts = [book.judge(row, v) for (_, row), v in zip(claims.iterrows(), values)]
@@ -271,9 +323,9 @@ def reproduction_audit(claims, data: GainData, criterion: str = "aic", seed: int
     return out
 
 
-def check_claims(claims, fits: FitSet, criterion: str = "aic"):
+def check_claims(claims, fits: FitSet, rule: str = "aic"):
     """The book's value for each claim about the fits, its difference and whether the printed digits match."""
-    book = _Book(fits.data, fits=fits, criterion=criterion)
+    book = _Book(fits.data, fits=fits, rule=rule)
     out = claims.copy()
     out["computed"] = [book.value(row, claims) for _, row in claims.iterrows()]
     out["difference"] = _difference(out)
@@ -331,11 +383,11 @@ class SeRecovery:
         return int(np.sum(np.abs(self.z_rounded) <= 1.0))
 
 
-def recover_se(data: GainData, claims, starts: int = 4, seed: int = 0, decimals: int = 1) -> SeRecovery:
+def recover_se(data: GainData, claims, n_starts: int = 4, seed: int = 0, decimals: int = 1) -> SeRecovery:
     """Solve for the standard errors that make the fits print the paper's numbers.
 
     Least squares on the :func:`digit_errors` of the printed chi^2 and 70B
-    predictions over log(se), from ``starts`` random starting vectors drawn
+    predictions over log(se), from ``n_starts`` random starting vectors drawn
     uniformly in [0.1, 1] (seeded; the answer is never fed in), then rounds
     the best solution to ``decimals`` places.
     """
@@ -354,7 +406,7 @@ def recover_se(data: GainData, claims, starts: int = 4, seed: int = 0, decimals:
 
     rng = np.random.default_rng(seed)
     best = None
-    for start in np.log(rng.uniform(0.1, 1.0, size=(starts, data.n))):
+    for start in np.log(rng.uniform(0.1, 1.0, size=(n_starts, data.n))):
         res = least_squares(residuals, start, jac=jacobian, x_scale=1.0)
         if best is None or res.cost < best.cost:
             best = res

@@ -19,7 +19,7 @@ from .fitting import fit_all
 __all__ = ["reconstruct"]
 
 
-def reconstruct(data: GainData, targets: dict, size: float = 70.0, criterion: str = "aic") -> dict:
+def reconstruct(data: GainData, targets: dict, size: float = 70.0, rule: str = "aic") -> dict:
     """Benchmark name -> (factor, GainData) reproducing ``targets`` at ``size``.
 
     Labelled an illustrative reconstruction in its ``source``: it carries no
@@ -27,7 +27,7 @@ def reconstruct(data: GainData, targets: dict, size: float = 70.0, criterion: st
     """
     if not targets:
         raise ValueError("no benchmark targets given")
-    aggregate = model_average(fit_all(data), [size], criterion).at(size)["mean"]
+    aggregate = model_average(fit_all(data), [size], rule).at(size)["mean"]
     if aggregate == 0:
         raise ValueError(f"the aggregate prediction at {size:g}B is 0, so no factor can reproduce a target")
     out = {}

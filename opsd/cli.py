@@ -1,7 +1,9 @@
 """Command line: the book's analysis on a reader's own CSV.
 
-    opsd fit DATA.csv [--at 14 70 405] [--criterion aic|aicc|bic] [--format table|json]
-    opsd bootstrap DATA.csv [--at 70] [--n 1000] [--seed 0] [--criterion aic] [--format table|json]
+    opsd fit DATA.csv [--at 14 70 405] [--rule aic|aicc|bic|pseudo_bma|stacking] [--format table|json]
+    opsd bootstrap DATA.csv [--at 70] [--n 1000] [--seed 0] [--rule aic|aicc|bic] [--format table|json]
+
+``--criterion`` is accepted as another name for ``--rule``.
 
 Bad input never ends in a traceback: every problem is one line on stderr
 and exit status 2.
@@ -15,10 +17,11 @@ import math
 import os
 import sys
 
-from .averaging import CRITERIA, model_average
-from .bootstrap import bootstrap
+from .averaging import model_average
 from .data import load_gains
 from .fitting import fit_all
+from .resampling import bootstrap
+from .weights import CRITERIA, RULES
 
 __all__ = ["main", "fit_report", "bootstrap_report"]
 
@@ -43,24 +46,24 @@ def _clean(value):
     return value
 
 
-def fit_report(path, at, criterion: str) -> dict:
+def fit_report(path, at, rule: str = "aic") -> dict:
     """Everything ``opsd fit`` prints, as a JSON-ready dictionary."""
     data = load_gains(path)
     fits = fit_all(data)
-    average = model_average(fits, at, criterion)
-    weight = dict(zip(average.names, average.weights.tolist()))
+    average = model_average(fits, at, rule)
+    weight = fits.weights(rule)
     models = []
     for fit in fits.fits:
         mean, sd = fit.predict(average.sizes)
         models.append({
-            "name": fit.name, "k": fit.k, "params": fit.param_dict, "chi2": fit.chi2,
-            "aic": fit.aic, "aicc": fit.aicc, "bic": fit.bic, "weight": weight.get(fit.name, 0.0),
+            "name": fit.name, "k": fit.k, "params": fit.param_dict, "stderr": fit.stderr, "chi2": fit.chi2,
+            "aic": fit.aic, "aicc": fit.aicc, "bic": fit.bic, "weight": weight[fit.name],
             "status": fit.status, "limit": fit.limit,
             "predictions": [{"size_b": float(s), "mean": float(m), "sd": float(d)}
                             for s, m, d in zip(average.sizes, mean, sd)],
         })
     return {
-        "n": data.n, "criterion": criterion, "sigma": "given" if data.sigma_given else "estimated",
+        "n": data.n, "rule": rule, "sigma": "given" if data.sigma_given else "estimated",
         "models": models,
         "excluded": [{"name": name, "reason": reason} for name, reason in fits.excluded],
         "warnings": fits.warnings(),
@@ -68,11 +71,11 @@ def fit_report(path, at, criterion: str) -> dict:
     }
 
 
-def bootstrap_report(path, at, n: int, seed: int, criterion: str, progress: bool = False) -> dict:
+def bootstrap_report(path, at, n_resamples: int, seed: int, rule: str = "aic", progress: bool = False) -> dict:
     """Everything ``opsd bootstrap`` prints, as a JSON-ready dictionary."""
-    result = bootstrap(load_gains(path), at, n, seed, criterion, progress=progress)
+    result = bootstrap(load_gains(path), at, n_resamples, seed, rule, progress=progress)
     return {
-        "n": result.n_resamples, "seed": seed, "criterion": criterion,
+        "n": result.n_resamples, "seed": seed, "rule": rule,
         "failed": result.total_failed, "failed_by_model": result.failed,
         "limits": sum(result.limits.values()), "limits_by_model": result.limits,
         "no_average": result.no_average, "results": result.summary(),
@@ -91,15 +94,20 @@ def _num(value, fmt=".3f") -> str:
     return "n/a" if value is None or not math.isfinite(value) else format(value, fmt)
 
 
+def _rule_name(rule: str) -> str:
+    return {"aic": "AIC", "aicc": "AICc", "bic": "BIC", "pseudo_bma": "pseudo-BMA", "stacking": "stacking"}[rule]
+
+
 def _print_fit(report, path) -> None:
     sigma = "standard errors given" if report["sigma"] == "given" else "one shared sigma estimated from the residuals"
-    print(f"{path}: n={report['n']} points, {sigma}; weights from {report['criterion'].upper()}")
+    print(f"{path}: n={report['n']} points, {sigma}; weights from {_rule_name(report['rule'])}")
     print()
     print(_table(
         ["law", "k", "chi2" if report["sigma"] == "given" else "RSS", "AIC", "AICc", "BIC", "weight", "parameters"],
         [[m["name"], m["k"], _num(m["chi2"]), _num(m["aic"], ".2f"), _num(m["aicc"], ".2f"),
           _num(m["bic"], ".2f"), _num(m["weight"]) if m["status"] != "failed" else "FAILED",
-          ", ".join(f"{k}={v:.4g}" for k, v in m["params"].items())] for m in report["models"]],
+          ", ".join(f"{k}={v:.4g} +/- {_num(m['stderr'][k], '.2g')}" for k, v in m["params"].items())]
+         for m in report["models"]],
     ))
     for m in report["models"]:
         if m["status"] == "limit":
@@ -118,7 +126,7 @@ def _print_fit(report, path) -> None:
 
 def _print_bootstrap(report, path) -> None:
     print(f"{path}: {report['n']} parametric bootstrap resamples, seed {report['seed']}, "
-          f"weights from {report['criterion'].upper()}")
+          f"weights from {_rule_name(report['rule'])}")
     limits = ", ".join(f"{name} {count}" for name, count in report["limits_by_model"].items() if count)
     failed = ", ".join(f"{name} {count}" for name, count in report["failed_by_model"].items() if count)
     print(f"refits at a limit of their law (kept, predicting with the limit): {report['limits']}"
@@ -144,7 +152,11 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("data", help="CSV file with columns size_b, gain[, se]")
         cmd.add_argument("--at", type=float, nargs="+", default=default_at, metavar="SIZE_B",
                          help="model sizes (billions of parameters) to predict at")
-        cmd.add_argument("--criterion", choices=CRITERIA, default="aic", help="information criterion for the weights")
+    fit.add_argument("--rule", "--criterion", choices=RULES, default="aic",
+                     help="weighting rule: an information criterion, or pseudo-BMA or stacking (need se)")
+    boot.add_argument("--rule", "--criterion", choices=CRITERIA, default="aic",
+                      help="information criterion for each resample's weights")
+    for cmd in (fit, boot):
         cmd.add_argument("--format", choices=("table", "json"), default="table")
     boot.add_argument("--n", type=int, default=1000, help="number of resamples")
     boot.add_argument("--seed", type=int, default=0, help="seed of numpy.random.default_rng")
@@ -156,9 +168,9 @@ def main(argv=None) -> int:
     try:
         args = _parser().parse_args(argv)
         if args.command == "fit":
-            report = fit_report(args.data, args.at, args.criterion)
+            report = fit_report(args.data, args.at, args.rule)
         else:
-            report = bootstrap_report(args.data, args.at, args.n, args.seed, args.criterion,
+            report = bootstrap_report(args.data, args.at, args.n, args.seed, args.rule,
                                       progress=sys.stderr.isatty())
     except (UsageError, ValueError) as exc:
         print(f"opsd: error: {exc}", file=sys.stderr)

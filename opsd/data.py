@@ -105,6 +105,14 @@ class GainData:
             self.sizes, gains, self.se if se is None else se, source=self.source
         )
 
+    def subset(self, keep, source: str | None = None) -> "GainData":
+        """The points selected by ``keep`` (a boolean mask or indices into the sorted sizes)."""
+        keep = np.asarray(keep)
+        if keep.dtype == bool and keep.shape != self.sizes.shape:
+            raise ValueError(f"a mask over {self.n} points has shape {keep.shape}")
+        return GainData.from_arrays(self.sizes[keep], self.gains[keep], None if self.se is None else self.se[keep],
+                                    source=self.source if source is None else source)
+
     def to_frame(self):
         import pandas as pd
 
@@ -179,12 +187,14 @@ def accuracy_gain(base, tuned, n_problems):
         raise ValueError("accuracies must be percentages between 0 and 100")
     if np.any(n < 1):
         raise ValueError("n_problems must be at least 1")
+    return tuned - base, np.sqrt(binomial_variance(base, n) + binomial_variance(tuned, n))
 
-    def variance(p):
-        smoothed = (p / 100 * n + 1) / (n + 2)
-        return smoothed * (1 - smoothed) / n
 
-    return tuned - base, 100 * np.sqrt(variance(base) + variance(tuned))
+def binomial_variance(accuracy, n_items):
+    """Variance (pp^2) of an accuracy (%) measured on ``n_items`` items, p(1 - p)/n with p = (x + 1)/(n + 2)."""
+    n = np.asarray(n_items, float)
+    p = (np.asarray(accuracy, float) / 100 * n + 1) / (n + 2)
+    return 1e4 * p * (1 - p) / n
 
 
 def mean_gain(gains, ses, axis: int = 0):
@@ -192,3 +202,61 @@ def mean_gain(gains, ses, axis: int = 0):
     gains, ses = np.asarray(gains, float), np.asarray(ses, float)
     m = gains.shape[axis]
     return gains.mean(axis=axis), np.sqrt(np.sum(ses**2, axis=axis)) / m
+
+
+@dataclass(frozen=True)
+class SimpleRLZoo:
+    """The SimpleRL-Zoo gains (see :func:`load_simplerl_zoo`).
+
+    ``series``: benchmark -> GainData of the gain of RL over the base model,
+    plus "average"; ``baseline``: benchmark -> base accuracies (%), so that
+    a gain cannot exceed 100 minus it; ``reported_average``: the gain in the
+    source's own average column, to check the computed average against.
+    """
+
+    series: dict
+    baseline: dict
+    reported_average: np.ndarray
+
+
+def load_simplerl_zoo(directory=None) -> SimpleRLZoo:
+    """The SimpleRL-Zoo gains of RL over the base model per benchmark and on average.
+
+    Reads ``simplerl_zoo.csv`` (accuracies of each base and RL model, %) and
+    ``benchmark_problems.csv`` (the number of problems behind each
+    benchmark) from ``directory`` (default :data:`DATA_DIR`; provenance in
+    its README).  Each gain is :func:`accuracy_gain` with its binomial
+    standard error; "average" is :func:`mean_gain` over the benchmarks of
+    ``benchmark_problems.csv``.
+    """
+    import pandas as pd
+
+    directory = DATA_DIR if directory is None else Path(directory)
+    table = directory / "simplerl_zoo.csv"
+    raw = pd.read_csv(table)
+    n_problems = pd.read_csv(directory / "benchmark_problems.csv").set_index("benchmark")["n_problems"]
+    missing = sorted({"size_b", "variant", "avg", *n_problems.index} - set(raw.columns))
+    if missing:
+        raise ValueError(f"{table}: missing columns {missing}")
+    for name in n_problems.index:
+        values = pd.to_numeric(raw[name], errors="coerce")
+        bad = ~values.between(0, 100)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"{table}, line {row + 2}, column {name!r}: {str(raw[name].iloc[row])!r} is not an "
+                             "accuracy in [0, 100]")
+    base = raw[raw["variant"] == "base"].set_index("size_b").sort_index()
+    tuned = raw[raw["variant"] == "rl"].set_index("size_b").sort_index()
+    if base.empty or not base.index.equals(tuned.index):
+        raise ValueError(f"{table}: expected one 'base' and one 'rl' row at every size")
+    sizes = base.index.to_numpy(float)
+    series, baseline, pairs = {}, {}, []
+    for name, n in n_problems.items():
+        gain, se = accuracy_gain(base[name], tuned[name], n)
+        series[name] = GainData.from_arrays(sizes, gain, se, source=f"SimpleRL-Zoo {name}")
+        baseline[name] = base[name].to_numpy(float)
+        pairs.append((gain, se))
+    mean, se = mean_gain([g for g, _ in pairs], [s for _, s in pairs])
+    series["average"] = GainData.from_arrays(sizes, mean, se, source="SimpleRL-Zoo average")
+    baseline["average"] = base[list(n_problems.index)].mean(axis=1).to_numpy(float)
+    return SimpleRLZoo(series, baseline, (tuned["avg"] - base["avg"]).to_numpy(float))

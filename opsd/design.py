@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .averaging import model_average
+from .checks import check_sizes
 from .fitting import FitSet
 
 __all__ = ["information", "expected_information_gain", "cost", "cost_exponent", "CANDIDATES"]
@@ -21,16 +22,9 @@ __all__ = ["information", "expected_information_gain", "cost", "cost_exponent", 
 CANDIDATES = (14.0, 20.0, 32.0, 50.0, 70.0, 100.0, 140.0, 200.0, 300.0, 405.0, 600.0, 1000.0)
 
 
-def _validated(candidates) -> np.ndarray:
-    candidates = np.atleast_1d(np.asarray(candidates, float))
-    if candidates.size == 0 or not np.all(np.isfinite(candidates)) or np.any(candidates <= 0):
-        raise ValueError(f"candidate sizes must be finite and > 0, got {candidates.tolist()}")
-    return candidates
-
-
-def information(fits: FitSet, candidates=CANDIDATES, criterion: str = "aic") -> np.ndarray:
+def information(fits: FitSet, candidates=CANDIDATES, rule: str = "aic") -> np.ndarray:
     """Eq. (14): sum_m w_m (Delta_m(N) - Delta_avg(N))^2 at each candidate size (pp^2)."""
-    return model_average(fits, _validated(candidates), criterion).between_sd ** 2
+    return model_average(fits, check_sizes(candidates, "candidate sizes"), rule).between_sd ** 2
 
 
 def _normal_entropy(var):
@@ -38,7 +32,7 @@ def _normal_entropy(var):
 
 
 def expected_information_gain(fits: FitSet, candidates=CANDIDATES, noise_sd: float = 1.0,
-                              criterion: str = "aic", points: int = 4001) -> np.ndarray:
+                              rule: str = "aic", points: int = 4001) -> np.ndarray:
     """Expected information (bits) an experiment at each candidate gives about which law holds.
 
     Under law m, with prior probability its Akaike weight w_m, the gain
@@ -50,7 +44,7 @@ def expected_information_gain(fits: FitSet, candidates=CANDIDATES, noise_sd: flo
     """
     if not (np.isfinite(noise_sd) and noise_sd >= 0):
         raise ValueError(f"noise_sd must be finite and >= 0, got {noise_sd!r}")
-    avg = model_average(fits, _validated(candidates), criterion)
+    avg = model_average(fits, check_sizes(candidates, "candidate sizes"), rule)
     w = avg.weights[:, None]
     var = avg.sds**2 + noise_sd**2
     if np.any(var <= 0):
@@ -78,4 +72,4 @@ def cost_exponent(size_a: float, cost_a: float, size_b: float, cost_b: float) ->
 
 def cost(sizes, reference_size: float, reference_cost: float, exponent: float) -> np.ndarray:
     """Cost of a run at ``sizes``, scaled from a reference run as N^exponent."""
-    return reference_cost * (_validated(sizes) / reference_size) ** exponent
+    return reference_cost * (check_sizes(sizes, "sizes") / reference_size) ** exponent

@@ -1,9 +1,10 @@
-"""Weighted nonlinear least squares for the scaling laws (Section 2.1, Eq. (6)).
+"""Fits of the scaling laws and what they mean (Section 2.1, Eqs. (1)-(7)).
 
-One solver serves every fit in the package: a Levenberg-Marquardt iteration
-vectorised over a batch of independent problems (rows), using each law's
-analytic Jacobian.  A single fit is a batch of its starting points; a
-bootstrap is a batch of resamples times starting points.
+Every law is fitted by the batched solver of :mod:`opsd.solver`.  This
+module decides what a fit found: an interior optimum, a limiting form of
+the law at the edge of its parameter space, or a numerical failure; it
+holds the user-facing results (:class:`FitResult`, :class:`FitSet`) with
+their criteria, standard errors, weights under every rule and reports.
 
 Standard errors are taken as absolute: the parameter covariance is
 ``(J^T W J)^-1`` with ``W = diag(1/se^2)``, not rescaled by the reduced
@@ -14,252 +15,31 @@ estimated by maximum likelihood (see :func:`fit_law`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
+from .checks import normal_quantile
 from .data import GainData
 from .laws import LAWS, ScalingLaw, get_law
+from .solver import covariance, multistart, polish_from_search, predict_batch, refit
+from .weights import CRITERIA, akaike_weights, check_rule, information_criteria, pseudo_bma_weights, stacking_weights
 
-__all__ = ["FitResult", "FitSet", "fit_law", "fit_all", "solve_batch", "multistart", "refit", "refit_all",
-           "fit_rows", "predict_batch", "information_criteria", "STATUSES"]
+__all__ = ["FitResult", "FitSet", "fit_law", "fit_all", "refit_all", "fit_rows", "loo_log_predictive",
+           "STATUSES"]
 
-# A fit has converged when the Gauss-Newton model predicts that no step can
-# lower chi^2 by more than this (relative to max(chi^2, 1)): the parameters
-# are then within ~1e-8 standard errors of the stationary point.
-DECREMENT_TOL = 1e-16
-STALL_TOL = 1e-10
-MAX_ITER = 100
 # Below this many residual degrees of freedom per estimated parameter, weights
 # from an estimated sigma come with a warning (see FitSet.warnings).
 RESIDUAL_DOF_PER_PARAMETER = 3
-# Iterations of the solver's polish after a law's global shape search.
-GRID_ITER = 200
 # An interior optimum must beat the law's best limiting form by this much
 # (relative to max(chi^2, 1)); a fit running off towards a limit approaches
 # the limit's chi^2 from above, wherever the optimiser happens to stop, and
 # an optimum less than this below the limit is the limit for every purpose.
 LIMIT_TOL = 1e-6
-# Fits whose scaled normal matrix is worse conditioned than this have no
-# linearised standard deviation (rounding decides even its sign): it is
-# reported as infinite.
-MAX_CONDITION = 1e10
 # What a fit found: an interior optimum, a limiting form of the law at the
 # edge of its parameter space (see ScalingLaw.limits), or nothing at all.
 STATUSES = ("interior", "limit", "failed")
 INTERIOR, LIMIT, FAILED = range(3)
-
-
-def _normal_equations(law, sizes, gains, weights, params):
-    """chi^2, J^T W J and J^T W r for every row of ``params``."""
-    resid = gains - law(sizes, params)
-    jac = law.jacobian(sizes, params)
-    wjac = jac * weights[..., :, None]
-    chi2 = np.sum(weights * resid**2, axis=-1)
-    wjac_t = np.swapaxes(wjac, -1, -2)
-    hess = wjac_t @ jac
-    grad = (wjac_t @ resid[..., None])[..., 0]
-    return chi2, hess, grad
-
-
-def _solve(matrix, rhs):
-    """Batched solve of (B, k, k) systems; singular systems give non-finite rows.
-
-    The laws have two or three parameters, for which the explicit inverse
-    (adjugate over determinant) is many times faster than a LAPACK call per
-    row and needs no exception handling.
-    """
-    k = rhs.shape[-1]
-    m = matrix
-    if k == 2:
-        det = m[:, 0, 0] * m[:, 1, 1] - m[:, 0, 1] * m[:, 1, 0]
-        x0 = m[:, 1, 1] * rhs[:, 0] - m[:, 0, 1] * rhs[:, 1]
-        x1 = m[:, 0, 0] * rhs[:, 1] - m[:, 1, 0] * rhs[:, 0]
-        return np.stack([x0, x1], axis=-1) / det[:, None]
-    if k == 3:
-        r0, r1, r2 = m[:, 0], m[:, 1], m[:, 2]
-        # Columns of the inverse are the cofactor rows (cross products) / det.
-        c0, c1, c2 = np.cross(r1, r2), np.cross(r2, r0), np.cross(r0, r1)
-        det = np.sum(r0 * c0, axis=-1)
-        return (c0 * rhs[:, :1] + c1 * rhs[:, 1:2] + c2 * rhs[:, 2:]) / det[:, None]
-    return np.linalg.solve(matrix, rhs[..., None])[..., 0]
-
-
-def _keep_inside(law: ScalingLaw, params, step):
-    """Shorten steps so that parameters stay strictly inside the law's bounds.
-
-    A step may go at most 90% of the way to a bound (the fraction-to-boundary
-    rule of interior-point methods), so an open bound such as N0 > 0 is
-    never touched.
-    """
-    scale = np.ones(len(params))
-    for i, (lo, hi) in enumerate(law.bounds):
-        if np.isfinite(lo):
-            going = step[:, i] < 0
-            room = np.where(going, 0.9 * (params[:, i] - lo) / np.where(going, -step[:, i], 1.0), np.inf)
-            scale = np.minimum(scale, room)
-        if np.isfinite(hi):
-            going = step[:, i] > 0
-            room = np.where(going, 0.9 * (hi - params[:, i]) / np.where(going, step[:, i], 1.0), np.inf)
-            scale = np.minimum(scale, room)
-    return step * scale[:, None]
-
-
-def solve_batch(law: ScalingLaw, sizes, gains, se, starts, max_iter: int = MAX_ITER):
-    """Levenberg-Marquardt on a batch of independent weighted fits.
-
-    Parameters
-    ----------
-    law : the scaling law (Eqs. (1)-(5)).
-    sizes : (n,) model sizes.
-    gains : (B, n) observed gains, one row per problem.
-    se : (n,) standard errors shared by all rows, or (B, n); absolute.
-    starts : (B, k) starting parameters.
-
-    Returns
-    -------
-    params (B, k), chi2 (B,), converged (B,) boolean.  A row that does not
-    pass the convergence test within ``max_iter`` iterations, that stalls
-    (no step lowers chi^2 even with the largest damping), or whose numbers
-    become non-finite, is returned with ``converged=False``.  The common
-    case of a row that never converges is a fit with no finite optimum,
-    whose parameters crawl off towards a limit of the law (the sigmoid
-    becoming a power law as c grows without bound).
-    """
-    sizes = np.asarray(sizes, float)
-    y = np.atleast_2d(np.asarray(gains, float))
-    w = 1.0 / np.asarray(se, float) ** 2
-    batched_w = w.ndim == 2
-    p = np.array(starts, dtype=float).reshape(len(y), law.k)
-    out_params = p.copy()
-    out_chi2 = np.full(len(y), np.inf)
-    converged = np.zeros(len(y), dtype=bool)
-    rows = np.arange(len(y))
-    lam = np.full(len(y), 1e-3)
-    eye = np.eye(law.k)
-
-    def retire(keep, done=None):
-        """Store finished rows and shrink the working arrays to the rest."""
-        nonlocal rows, p, y, w, lam
-        gone = ~keep
-        out_params[rows[gone]] = p[gone]
-        out_chi2[rows[gone]] = c[gone]
-        if done is not None:
-            converged[rows[done]] = True
-        rows, p, y, lam = rows[keep], p[keep], y[keep], lam[keep]
-        if batched_w:
-            w = w[keep]
-
-    with np.errstate(all="ignore"):
-        for _ in range(max_iter):
-            if rows.size == 0:
-                break
-            c, hess, grad = _normal_equations(law, sizes, y, w, p)
-            # Stationary: even the full Gauss-Newton step would gain almost nothing.
-            decrement = np.sum(grad * _solve(hess, grad), axis=-1)
-            done = np.isfinite(decrement) & (np.abs(decrement) <= DECREMENT_TOL * np.maximum(c, 1.0))
-            keep = ~done & np.isfinite(c)
-            retire(keep, done)
-            c, hess, grad, decrement = c[keep], hess[keep], grad[keep], decrement[keep]
-            if rows.size == 0:
-                break
-            diag = np.einsum("bii->bi", hess)
-            damping = lam[:, None] * (diag + 1e-12 * diag.max(axis=1, keepdims=True))
-            step = _keep_inside(law, p, _solve(hess + damping[:, :, None] * eye, grad))
-            trial = p + step
-            c_new = np.sum(w * (y - law(sizes, trial)) ** 2, axis=-1)
-            better = np.isfinite(c_new) & (c_new < c)
-            p = np.where(better[:, None], trial, p)
-            c = np.where(better, c_new, c)
-            lam = np.where(better, lam * 0.3, lam * 10.0)
-            # Damping this large means even a tiny gradient step cannot lower
-            # chi^2.  Where the Gauss-Newton model agrees that little is left
-            # to gain, rounding has stopped the row at its minimum; otherwise
-            # it has stalled and failed.
-            stalled = lam >= 1e20
-            retire(~stalled, stalled & (decrement <= STALL_TOL * np.maximum(c, 1.0)))
-        else:
-            if rows.size:
-                c = np.sum(w * (y - law(sizes, p)) ** 2, axis=-1)
-                retire(np.zeros(rows.size, dtype=bool))
-    finite = np.all(np.isfinite(out_params), axis=1) & np.isfinite(out_chi2)
-    return out_params, out_chi2, converged & finite
-
-
-def multistart(law: ScalingLaw, sizes, gains, se, starts):
-    """Fit every row of ``gains`` from every start; keep the best converged one.
-
-    ``starts`` has shape (S, k) (shared by all rows) or (B, S, k).
-    Returns params (B, k), chi2 (B,), converged (B,).
-    """
-    gains = np.atleast_2d(np.asarray(gains, float))
-    starts = np.asarray(starts, float)
-    if starts.ndim == 2:
-        starts = np.broadcast_to(starts, (len(gains),) + starts.shape)
-    n_rows, n_starts, _ = starts.shape
-    se = np.asarray(se, float)
-    rep_se = np.repeat(se, n_starts, axis=0) if se.ndim == 2 else se
-    params, chi2, ok = solve_batch(
-        law, sizes, np.repeat(gains, n_starts, axis=0), rep_se, starts.reshape(-1, law.k)
-    )
-    params = params.reshape(n_rows, n_starts, law.k)
-    ranked = np.where(ok, chi2, np.inf).reshape(n_rows, n_starts)
-    best = np.argmin(ranked, axis=1)
-    rows = np.arange(n_rows)
-    found = np.isfinite(ranked[rows, best])
-    return params[rows, best], ranked[rows, best], found
-
-
-def refit(law: ScalingLaw, sizes, gains, se, warm=None, typical=None):
-    """Fit ``law`` to every row of ``gains``: from ``warm`` (a fit to similar
-    data) first, then, for the rows where that fails, from every point of the
-    law's starting grid (keeping the best).  Without ``warm`` every row uses
-    the grid.  The grid is scaled to ``typical`` gains (default: the first
-    row).  Returns params (B, k), chi2 (B,), converged (B,).
-    """
-    gains = np.atleast_2d(np.asarray(gains, float))
-    grid = law.starts(sizes, gains[0] if typical is None else typical)
-    if warm is None or not np.all(np.isfinite(warm)):
-        return multistart(law, sizes, gains, se, grid)
-    params, chi2, ok = solve_batch(law, sizes, gains, se, np.broadcast_to(warm, (len(gains), law.k)))
-    retry = np.flatnonzero(~ok)
-    if retry.size:
-        se = np.asarray(se, float)
-        retry_se = se[retry] if se.ndim == 2 else se
-        params[retry], chi2[retry], ok[retry] = multistart(law, sizes, gains[retry], retry_se, grid)
-    return params, chi2, ok
-
-
-def predict_batch(law: ScalingLaw, sizes, se, params, at):
-    """Predictions and linearised standard deviations for a batch of fits.
-
-    ``params`` (B, k) are fits to data at ``sizes`` with absolute errors
-    ``se`` (n,); returns mean and sd at ``at``, each (B, len(at)), with the
-    covariance ``(J^T W J)^-1`` of each fit propagated as in
-    :meth:`FitResult.predict`.  Rows with non-finite parameters give NaN.
-    """
-    at = np.atleast_1d(np.asarray(at, float))
-    with np.errstate(all="ignore"):
-        jac = law.jacobian(sizes, params)
-        wjac = jac / np.asarray(se, float)[..., :, None] ** 2
-        hess = np.swapaxes(wjac, -1, -2) @ jac
-        grad = law.jacobian(at, params)  # (B, t, k)
-        solved = np.stack([_solve(hess, grad[:, j]) for j in range(at.size)], axis=1)
-        var = np.sum(grad * solved, axis=-1)
-        singular = _condition(hess) > MAX_CONDITION
-        var = np.where(singular[:, None] | (var < 0), np.inf, var)
-        return law(at, params), np.sqrt(var)
-
-
-def _condition(hess) -> np.ndarray:
-    """Condition number of each normal matrix after scaling its diagonal to one (inf if not finite)."""
-    hess = np.atleast_3d(hess)
-    with np.errstate(all="ignore"):  # a zero diagonal (a parameter with no effect) is singular: inf below
-        scale = np.sqrt(np.abs(np.einsum("bii->bi", hess)))
-        scaled = hess / (scale[:, :, None] * scale[:, None, :])
-    ok = np.all(np.isfinite(scaled), axis=(1, 2))
-    eig = np.linalg.eigvalsh(np.where(ok[:, None, None], scaled, np.eye(hess.shape[-1])))
-    with np.errstate(all="ignore"):
-        return np.where(ok & (eig[:, 0] > 0), eig[:, -1] / eig[:, 0], np.inf)
 
 
 def _limit_fits(law: ScalingLaw, sizes, gains, se):
@@ -293,111 +73,6 @@ def _classify(chi2, ok, limit_chi2):
     return status, best, np.where(interior, chi2, best_chi2)
 
 
-def _closed_form(law, sizes, w, wy, theta):
-    """Best amplitude and the chi^2 it saves at shape parameters ``theta`` (..., P, k - 1), per row.
-
-    For Delta = a g(N; theta), a = sum w y g / sum w g^2 and chi^2 falls
-    from sum w y^2 by (sum w y g)^2 / sum w g^2.
-    """
-    params = np.concatenate([np.ones(theta.shape[:-1] + (1,)), theta], axis=-1)
-    g = law(sizes, params)
-    if g.ndim == 2:  # one grid shared by every row
-        num, den = wy @ g.T, w @ (g * g).T
-    else:
-        num, den = np.einsum("bn,bpn->bp", wy, g), np.einsum("bn,bpn->bp", w, g * g)
-    saved = np.where(den > 0, num * num / den, -np.inf)
-    return num / den, np.where(np.isfinite(saved), saved, -np.inf)
-
-
-def _zoom(law, sizes, w, wy, theta, best_u, best_saved, best_a, step, free, rounds, zoom):
-    """Refine ``best_u`` (B, ..., m) on local grids ``zoom`` times finer per round, along the axes ``free``."""
-    offsets = np.arange(-zoom, zoom + 1) / zoom
-    local = np.stack(np.meshgrid(*[offsets if i in free else [0.0] for i in range(best_u.shape[-1])],
-                                 indexing="ij"), axis=-1).reshape(-1, best_u.shape[-1])
-    step = np.asarray(step, float)
-    for _ in range(rounds):
-        candidates = best_u[..., None, :] + local * step
-        shape = candidates.shape
-        flat = candidates.reshape(shape[0], -1, shape[-1])
-        a, saved = _closed_form(law, sizes, w, wy, theta(flat))
-        a, saved = a.reshape(shape[:-1]), saved.reshape(shape[:-1])
-        j = np.argmax(saved, axis=-1)[..., None]
-        top = np.take_along_axis(saved, j, -1)[..., 0]
-        better = top > best_saved
-        best_saved = np.where(better, top, best_saved)
-        best_a = np.where(better, np.take_along_axis(a, j, -1)[..., 0], best_a)
-        best_u = np.where(better[..., None], np.take_along_axis(candidates, j[..., None], -2)[..., 0, :], best_u)
-        step = step / zoom
-    return best_u, best_saved, best_a
-
-
-def _shape_search(law, sizes, gains, se, rounds: int = 10, zoom: int = 4):
-    """Global search over a law's shape parameters (see ScalingLaw.shape_axes), amplitude in closed form.
-
-    The chi^2 of the shape grid is profiled along its last axis: at every
-    value of it the other axes are refined by zooming, so a narrow valley
-    between grid points is not missed.  The best profile point is then
-    refined along every axis ``rounds`` times, each grid ``zoom`` times finer.
-    Returns params (B, k).
-    """
-    axes = law.shape_axes(sizes)
-    maps = [to_theta for _, to_theta in axes]
-    m = len(axes)
-
-    def theta(u):
-        return np.stack([f(u[..., i]) for i, f in enumerate(maps)], axis=-1)
-
-    w = 1.0 / np.broadcast_to(np.asarray(se, float), gains.shape) ** 2
-    wy = w * gains
-    step = np.array([u[1] - u[0] for u, _ in axes])
-    grid = np.stack(np.meshgrid(*[u for u, _ in axes], indexing="ij"), axis=-1)  # (n_1, ..., n_m, m)
-    with np.errstate(all="ignore"):
-        # Best point of the grid at every value of the last axis: (B, n_m, m).
-        columns = grid.reshape(-1, grid.shape[-2], m)  # (rest, n_m, m)
-        best_saved = np.full((len(gains), columns.shape[1]), -np.inf)
-        best_u = np.broadcast_to(columns[0], (len(gains),) + columns.shape[1:]).copy()
-        best_a = np.zeros_like(best_saved)
-        for r in range(columns.shape[0]):
-            a, saved = _closed_form(law, sizes, w, wy, theta(columns[r]))
-            better = saved > best_saved
-            best_saved, best_a = np.where(better, saved, best_saved), np.where(better, a, best_a)
-            best_u[better] = np.broadcast_to(columns[r], best_u.shape)[better]
-        if m > 1:
-            best_u, best_saved, best_a = _zoom(law, sizes, w, wy, theta, best_u, best_saved, best_a, step,
-                                               range(m - 1), 3, 3)
-        j = np.argmax(best_saved, axis=1)
-        rows = np.arange(len(gains))
-        best_u, best_saved, best_a = best_u[rows, j], best_saved[rows, j], best_a[rows, j]
-        best_u, _, best_a = _zoom(law, sizes, w, wy, theta, best_u, best_saved, best_a, step, range(m), rounds, zoom)
-    return np.concatenate([best_a[:, None], theta(best_u)], axis=1)
-
-
-def _grid_search(law, sizes, gains, se, params, chi2, ok):
-    """Improve every row from the global shape search (see :func:`_shape_search`), where the law has one.
-
-    The solver then polishes each row's search result; whichever of the
-    row's own fit, the search result and its polish has the lowest chi^2 is
-    kept.  Whether the solver certifies convergence on a flat optimum is a
-    matter of rounding, so the flag is not asked for: a point below every
-    limiting form is an interior candidate either way (_classify decides).
-    """
-    if law.shape_axes is None:
-        return params, chi2, ok
-    start = _shape_search(law, sizes, gains, se)
-    w = 1.0 / np.broadcast_to(np.asarray(se, float), gains.shape) ** 2
-    with np.errstate(all="ignore"):
-        start_chi2 = np.sum(w * (gains - law(sizes, start)) ** 2, axis=-1)
-    p, c, _ = solve_batch(law, sizes, gains, se, start, max_iter=GRID_ITER)
-    polished = np.isfinite(c) & np.all(np.isfinite(p), axis=1) & ~(c > start_chi2)
-    p = np.where(polished[:, None], p, start)
-    c = np.where(polished, c, start_chi2)
-    found = np.isfinite(c) & np.all(np.isfinite(p), axis=1)
-    better = found & (~ok | (c < chi2))
-    params, chi2, ok = params.copy(), chi2.copy(), ok.copy()
-    params[better], chi2[better], ok[better] = p[better], c[better], True
-    return params, chi2, ok
-
-
 def _settle(law, sizes, gains, se, params, chi2, ok):
     """From each row's local fit to its result: the global shape search, then interior or limit.
 
@@ -405,7 +80,7 @@ def _settle(law, sizes, gains, se, params, chi2, ok):
     index of the best limiting form, the forms and their fitted params.
     """
     forms, limit_params, limit_chi2 = _limit_fits(law, sizes, gains, se)
-    params, chi2, ok = _grid_search(law, sizes, gains, se, params, chi2, ok)
+    params, chi2, ok = polish_from_search(law, sizes, gains, se, params, chi2, ok)
     status, best, chi2 = _classify(chi2, ok, limit_chi2)
     return params, chi2, status, best, forms, limit_params
 
@@ -413,8 +88,8 @@ def _settle(law, sizes, gains, se, params, chi2, ok):
 def fit_rows(law: ScalingLaw, sizes, gains, se, at, warm=None, typical=None, with_sd: bool = False):
     """Fit ``law`` to every row of ``gains`` and predict at ``at``, limits included.
 
-    The interior optimum is sought as in :func:`refit` and by the law's global
-    shape search (:func:`_grid_search`); where it does not beat
+    The interior optimum is sought as in :func:`opsd.solver.refit` and by the law's global
+    shape search (:func:`opsd.solver.polish_from_search`); where it does not beat
     the law's best limiting form (or none is found) the row is that limit,
     and its predictions and standard deviations are the limiting form's.
     Returns means (B, t), sds (B, t) or None, chi^2 (B,), status (B,), an
@@ -445,7 +120,7 @@ def fit_rows(law: ScalingLaw, sizes, gains, se, at, warm=None, typical=None, wit
     return mean, sd, chi2_out, status, np.where(status == LIMIT, best, -1)
 
 
-def refit_all(base: "FitSet", gains, se, at, criterion: str = "aic", typical=None, with_sd: bool = False):
+def refit_all(base: "FitSet", gains, se, at, rule: str = "aic", typical=None, with_sd: bool = False):
     """Refit every law of ``base`` to each row of ``gains`` and predict at ``at``.
 
     Each law starts from its fit in ``base`` (see :func:`fit_rows`); a fit
@@ -456,6 +131,7 @@ def refit_all(base: "FitSet", gains, se, at, criterion: str = "aic", typical=Non
     ``with_sd``, predicts a non-finite value) has NaN predictions and an
     infinite criterion, so that it gets no weight.
     """
+    check_rule(rule, CRITERIA)
     gains = np.atleast_2d(np.asarray(gains, float))
     n = base.data.n
     means, sds, crit, statuses, forms = [], [], [], [], []
@@ -470,32 +146,10 @@ def refit_all(base: "FitSet", gains, se, at, criterion: str = "aic", typical=Non
             ok &= np.all(np.isfinite(sd), axis=1)
             sds.append(np.where(ok[:, None], sd, np.nan))
         means.append(np.where(ok[:, None], mean, np.nan))
-        crit.append(np.where(ok, information_criteria(chi2, n, law.k, base.sigma_given)[criterion], np.inf))
+        crit.append(np.where(ok, information_criteria(chi2, n, law.k, base.sigma_given)[rule], np.inf))
         statuses.append(np.where(ok, status, FAILED))
     return (np.stack(means, 1), (np.stack(sds, 1) if with_sd else None), np.stack(crit, 1),
             np.stack(statuses, 1), np.stack(forms, 1))
-
-
-def information_criteria(chi2, n: int, k: int, sigma_given: bool) -> dict[str, np.ndarray]:
-    """AIC (Eq. (6)), AICc and BIC.
-
-    With given standard errors the paper's AIC = chi^2 + 2k is used, and
-    AICc = AIC + 2k(k+1)/(n-k-1), BIC = chi^2 + k ln n.  With one estimated
-    sigma, the maximised Gaussian log-likelihood gives
-    AIC = n ln(RSS/n) + 2(k+1) (the extra parameter is sigma) and likewise
-    for AICc and BIC with k+1 parameters.  AICc is infinite when its
-    denominator is not positive.
-    """
-    chi2 = np.asarray(chi2, float)
-    if sigma_given:
-        fit_term, p = chi2, k
-    else:
-        with np.errstate(divide="ignore"):
-            fit_term, p = n * np.log(chi2 / n), k + 1
-    aic = fit_term + 2 * p
-    aicc = aic + (2 * p * (p + 1) / (n - p - 1) if n - p - 1 > 0 else np.inf)
-    bic = fit_term + p * np.log(n)
-    return {"aic": aic, "aicc": aicc, "bic": bic}
 
 
 @dataclass(frozen=True, repr=False)
@@ -550,6 +204,22 @@ class FitResult:
     def param_dict(self) -> dict[str, float]:
         return {name: float(v) for name, v in zip(self.model.params, self.params)}
 
+    @property
+    def stderr(self) -> dict[str, float]:
+        """Standard error of each parameter, sqrt(diag C) (infinite where the fit is ill-conditioned)."""
+        with np.errstate(invalid="ignore"):
+            return {name: float(np.sqrt(v)) for name, v in zip(self.model.params, np.diag(self.cov))}
+
+    def interval(self, level: float = 0.95) -> dict[str, tuple[float, float]]:
+        """Wald interval of each parameter, estimate +/- z sd (z the normal quantile for ``level``).
+
+        Linearised, like the prediction sd; the decomposition chapter shows
+        where a profile-likelihood interval differs.
+        """
+        z = normal_quantile(level)
+        return {name: (value - z * self.stderr[name], value + z * self.stderr[name])
+                for name, value in self.param_dict.items()}
+
     def predict(self, sizes) -> tuple[np.ndarray, np.ndarray]:
         """Mean and standard deviation of Delta(N) at ``sizes``.
 
@@ -565,6 +235,21 @@ class FitResult:
             grad = self.model.jacobian(sizes, self.params)
             var = np.einsum("ni,ij,nj->n", grad, self.cov, grad)
             return mean, np.sqrt(np.maximum(var, 0.0))
+
+    def report(self) -> str:
+        """A readable summary: status, fit statistics, and each parameter with its standard error."""
+        head = f"{self.law.label} (Eq. ({self.law.equation})): {self.status}"
+        if self.status == "limit":
+            head += f", {self.limit}"
+        lines = [head]
+        if self.status == "failed":
+            return "\n".join(lines + ["  no fit: the solver found no finite optimum"])
+        chi2 = "chi2" if self.sigma_given else "RSS"
+        lines.append(f"  n = {self.n}, k = {self.k}, {chi2} = {self.chi2:.4g}, AIC = {self.aic:.3f}, "
+                     f"AICc = {self.aicc:.3f}, BIC = {self.bic:.3f}")
+        for name, value in self.param_dict.items():
+            lines.append(f"  {name:>4} = {value:.5g} +/- {self.stderr[name]:.3g}")
+        return "\n".join(lines)
 
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v:.4g}" for k, v in self.param_dict.items())
@@ -597,6 +282,34 @@ class FitSet:
     def failed(self) -> tuple[FitResult, ...]:
         return tuple(f for f in self.fits if f.status == "failed")
 
+    @cached_property
+    def loo(self) -> np.ndarray:
+        """Leave-one-out log predictive densities of the usable fits (:func:`loo_log_predictive`)."""
+        return loo_log_predictive(self.data, [f.name for f in self.usable])
+
+    def weights(self, rule: str = "aic") -> dict[str, float]:
+        """Weight of every fitted law under ``rule`` (see :data:`opsd.weights.RULES`); failed fits get 0.
+
+        "aic", "aicc" and "bic" are Akaike weights of that criterion
+        (Eq. (7)); "pseudo_bma" and "stacking" come from leave-one-out
+        refits (:func:`loo_log_predictive`) and need standard errors.
+        """
+        check_rule(rule)
+        used = self.usable
+        if not used:
+            raise ValueError("no scaling law could be fitted, so there is nothing to weigh: "
+                             + ", ".join(f.name for f in self.failed) + " failed")
+        if rule in CRITERIA:
+            values = [f.criteria[rule] for f in used]
+            if all(np.isposinf(values)):
+                raise ValueError(f"{rule.upper()} is infinite for every law (too few points for its "
+                                 "small-sample correction): choose another rule")
+            w = akaike_weights(values)
+        else:
+            w = pseudo_bma_weights(self.loo) if rule == "pseudo_bma" else stacking_weights(self.loo)
+        weights = dict(zip((f.name for f in used), map(float, w)))
+        return {f.name: weights.get(f.name, 0.0) for f in self.fits}
+
     def warnings(self) -> list[str]:
         """What a reader of these fits' weights should be told.
 
@@ -620,13 +333,41 @@ class FitSet:
         for fit in self.fits:
             if fit.name == name:
                 return fit
-        raise KeyError(name)
+        raise KeyError(f"no fit of {name!r}; fitted laws: {', '.join(f.name for f in self.fits)}")
 
-    def to_frame(self, criterion: str = "aic"):
-        """Table 1 for these fits: see :func:`opsd.averaging.weight_table`."""
-        from .averaging import weight_table
+    def to_frame(self, rule: str = "aic"):
+        """Table 1: per law (index: name) its label, k, chi^2, AIC, AICc, BIC, weight under ``rule``,
+        rank and status, best first.
 
-        return weight_table(self, criterion)
+        For a criterion rule the table also has that criterion's distance
+        from the best law (e.g. "dAIC").  Failed fits are listed with weight
+        0; excluded laws are not fitted and so do not appear (see ``excluded``).
+        """
+        import pandas as pd
+
+        weights = self.weights(rule)
+        chi2 = "chi2" if self.sigma_given else "RSS"
+        rows = [{"law": f.name, "label": f.law.label, "k": f.k, chi2: f.chi2, "AIC": f.aic, "AICc": f.aicc,
+                 "BIC": f.bic, "weight": weights[f.name], "status": f.status} for f in self.fits]
+        frame = pd.DataFrame(rows).set_index("law")
+        if rule in CRITERIA:
+            column = {"aic": "AIC", "aicc": "AICc", "bic": "BIC"}[rule]
+            values = frame[column].where(frame["status"] != "failed")
+            frame.insert(frame.columns.get_loc("weight"), f"d{column}", values - values.min())
+        frame = frame.sort_values("weight", ascending=False, kind="stable")
+        frame.insert(frame.columns.get_loc("weight") + 1, "rank", range(1, len(frame) + 1))
+        return frame
+
+    def report(self, rule: str = "aic") -> str:
+        """A readable summary: the data, every fit's report and the weights under ``rule``."""
+        sigma = "standard errors given" if self.sigma_given else "one sigma estimated from the residuals"
+        lines = [f"{self.data.n} points from {self.data.source}, {sigma}"]
+        weights = self.weights(rule)
+        for fit in self.fits:
+            lines += [fit.report(), f"  weight ({rule}) = {weights[fit.name]:.3f}"]
+        lines += [f"{name}: excluded, {reason}" for name, reason in self.excluded]
+        lines += [f"warning: {w}" for w in self.warnings()]
+        return "\n".join(lines)
 
     def __repr__(self) -> str:
         lines = [f"FitSet(n={self.data.n}, sigma {'given' if self.sigma_given else 'estimated'})"]
@@ -635,13 +376,30 @@ class FitSet:
         return "\n".join(lines)
 
 
-def _covariance(law, sizes, weights, params) -> np.ndarray:
-    """(J^T W J)^-1, or a matrix of inf where it is too ill-conditioned to invert (see MAX_CONDITION)."""
-    jac = law.jacobian(sizes, params)
-    hess = jac.T @ (jac * weights[:, None])
-    if _condition(hess[None])[0] > MAX_CONDITION:
-        return np.full((law.k, law.k), np.inf)
-    return np.linalg.inv(hess)
+def loo_log_predictive(data: GainData, names) -> np.ndarray:
+    """log p(y_i | y_-i) for each point i (rows) and law (columns).
+
+    Each law is refitted without point i; its prediction at N_i is Gaussian
+    with the linearised parameter variance plus the point's own se^2.  A law
+    that cannot be fitted to n - 1 points (k >= n - 1), or whose refit fails,
+    gets NaN in that row.
+    """
+    if not data.sigma_given:
+        raise ValueError("leave-one-out predictive densities need standard errors: add an 'se' column")
+    out = np.full((data.n, len(names)), np.nan)
+    for i in range(data.n):
+        train = data.subset(np.arange(data.n) != i)
+        fittable = [name for name in names if get_law(name).k < train.n]
+        if not fittable:
+            continue
+        fits = fit_all(train, fittable)
+        for j, name in enumerate(names):
+            if name not in fittable or not fits[name].usable:
+                continue
+            mean, sd = fits[name].predict([data.sizes[i]])
+            var = sd[0] ** 2 + data.se[i] ** 2
+            out[i, j] = -0.5 * np.log(2 * np.pi * var) - 0.5 * (data.gains[i] - mean[0]) ** 2 / var
+    return out
 
 
 def fit_law(law: ScalingLaw | str, data: GainData) -> FitResult:
@@ -672,7 +430,7 @@ def fit_law(law: ScalingLaw | str, data: GainData) -> FitResult:
         cov = np.full((law.k, law.k), np.nan)
     else:
         params = params[0]
-        cov = _covariance(model, data.sizes, 1.0 / se**2, params)
+        cov = covariance(model, data.sizes, 1.0 / se**2, params)
         if not data.sigma_given and np.all(np.isfinite(cov)):
             cov = cov * chi2 / (data.n - model.k)
     criteria = {k: float(v) for k, v in information_criteria(chi2, data.n, law.k, data.sigma_given).items()}

@@ -15,11 +15,15 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-from scipy.special import expit
 
 __all__ = ["ScalingLaw", "LAWS", "LAW_NAMES", "get_law"]
 
 Array = np.ndarray
+
+
+def expit(x) -> Array:
+    """The logistic function 1 / (1 + e^-x), accurate in both tails (without importing SciPy)."""
+    return np.exp(-np.logaddexp(0.0, -np.asarray(x, dtype=float)))
 
 
 def _split(params: Array) -> list[Array]:

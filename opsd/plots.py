@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import norm
 
-from .averaging import AveragedPrediction, model_average
+from .averaging import model_average
 from .fitting import FitSet
 from .laws import LAWS
 
@@ -83,7 +83,7 @@ def _label(name: str) -> str:
     return LAWS[name].label
 
 
-def figure_1(fits: FitSet, sizes=(14.0, 70.0, 405.0), criterion: str = "aic", max_size: float = 405.0):
+def figure_1(fits: FitSet, sizes=(14.0, 70.0, 405.0), rule: str = "aic", max_size: float = 405.0):
     """Figure 1: fits extrapolated to ``max_size`` (left), predictions at ``sizes`` (right).
 
     Line width is proportional to the Akaike weight; squares are model-averaged
@@ -92,7 +92,7 @@ def figure_1(fits: FitSet, sizes=(14.0, 70.0, 405.0), criterion: str = "aic", ma
     import matplotlib.pyplot as plt
 
     style()
-    avg = model_average(fits, sizes, criterion)
+    avg = model_average(fits, sizes, rule)
     data = fits.data
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.2), gridspec_kw={"width_ratios": [1.35, 1]})
     grid = np.geomspace(min(data.sizes.min(), 0.5) * 0.8, max_size * 1.1, 300)
@@ -130,13 +130,13 @@ def figure_1(fits: FitSet, sizes=(14.0, 70.0, 405.0), criterion: str = "aic", ma
     return _finish(fig)
 
 
-def figure_2(fits: FitSet, criterion: str = "aic"):
+def figure_2(fits: FitSet, rule: str = "aic"):
     """Figure 2: (a) AIC and BIC per law, (b) Akaike weights (Eq. (7))."""
     import matplotlib.pyplot as plt
 
     style()
-    avg: AveragedPrediction = model_average(fits, [1.0], criterion)
-    names = avg.names
+    weights = fits.weights(rule)
+    names = tuple(f.name for f in fits.usable)
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.6))
     x = np.arange(len(names))
     colors = [COLORS[n] for n in names]
@@ -146,10 +146,10 @@ def figure_2(fits: FitSet, criterion: str = "aic"):
     a.set_ylabel("criterion (lower is better)")
     a.set_title("(a) AIC and BIC")
     a.legend(frameon=False)
-    bars = b.bar(x, avg.weights, color=colors)
+    bars = b.bar(x, [weights[n] for n in names], color=colors)
     b.bar_label(bars, fmt="%.3f", fontsize=8.5)
     b.set_xticks(x, [_label(n) for n in names], rotation=20)
-    b.set_ylabel(f"Akaike weight ({criterion.upper()})")
+    b.set_ylabel(f"Akaike weight ({rule.upper()})")
     b.set_title("(b) Akaike weights")
     return _finish(fig)
 
@@ -249,7 +249,7 @@ def figure_4(result):
     cover, cover_se = result.coverage()
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.4))
     im = _heatmap(a, mape, mape_se, ".1f", "Reds", vmin=0, title="(a) MAPE (%) at "
-                  + ", ".join(f"{t:g}B" for t in result.targets))
+                  + ", ".join(f"{t:g}B" for t in result.sizes))
     fig.colorbar(im, ax=a, shrink=0.8)
     im = _heatmap(b, cover, cover_se, ".2f", "Blues", vmin=0, vmax=1, title="(b) 2σ coverage (nominal 0.95)")
     fig.colorbar(im, ax=b, shrink=0.8)
@@ -321,22 +321,22 @@ def figure_6(candidates, info, eig=None, eig_per_cost=None):
 BENCHMARK_COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00")
 
 
-def figure_7(series: dict, max_size: float = 405.0, level: float = 0.95, criterion: str = "aic"):
-    """Figure 7: model-averaged prediction per benchmark with its ``level`` band (Eq. (9))."""
+def figure_7(series: dict, max_size: float = 405.0, level: float = 0.95, rule: str = "aic"):
+    """Figure 7: model-averaged prediction per benchmark (``series``: name -> FitSet) with its ``level``
+    band (Eq. (9))."""
     import matplotlib.pyplot as plt
-
-    from .fitting import fit_all
 
     style()
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
-    for color, (name, data) in zip(BENCHMARK_COLORS, series.items()):
+    for color, (name, fits) in zip(BENCHMARK_COLORS, series.items()):
+        data = fits.data
         grid = np.geomspace(data.sizes.min(), max_size, 120)
-        avg = model_average(fit_all(data), grid, criterion)
+        avg = model_average(fits, grid, rule)
         lo, hi = avg.interval(level)
         ax.fill_between(grid, lo, hi, color=color, alpha=0.15, lw=0)
         ax.plot(grid, avg.mean, color=color, lw=2, label=name)
         ax.plot(data.sizes, data.gains, "o", color=color, ms=4)
-    _size_axis(ax, max(d.sizes.max() for d in series.values()), max_size)
+    _size_axis(ax, max(f.data.sizes.max() for f in series.values()), max_size)
     ax.set_ylabel(f"model-averaged gain (pp), {level:.0%} band")
     ax.legend(frameon=False, loc="upper left")
     return _finish(fig)
@@ -363,20 +363,18 @@ def figure_rule_weights(weights: dict, names):
     return _finish(fig)
 
 
-def figure_holdout(series: dict, train_max: float, level: float = 0.95, criterion: str = "aic"):
-    """One panel per series: laws fitted on sizes <= ``train_max``, the held-out points beyond."""
+def figure_holdout(series: dict, level: float = 0.95, rule: str = "aic"):
+    """One panel per series (title -> (fits, data)): the laws fitted to the smaller sizes, and every
+    point of ``data`` beyond the fitted ones marked as held out."""
     import matplotlib.pyplot as plt
-
-    from .data import GainData
-    from .fitting import fit_all
 
     style()
     fig, axes = plt.subplots(1, len(series), figsize=(4.2 * len(series), 3.6), squeeze=False)
-    for ax, (title, data) in zip(axes[0], series.items()):
+    for ax, (title, (fits, data)) in zip(axes[0], series.items()):
+        train_max = fits.data.sizes.max()
         train = data.sizes <= train_max
-        fits = fit_all(GainData.from_arrays(data.sizes[train], data.gains[train], data.se[train]))
         grid = np.geomspace(data.sizes.min(), data.sizes.max() * 1.3, 200)
-        avg = model_average(fits, grid, criterion)
+        avg = model_average(fits, grid, rule)
         lo, hi = avg.interval(level)
         ax.fill_between(grid, lo, hi, color="0.5", alpha=0.18, lw=0, label=f"average, {level:.0%}")
         for name, weight in zip(avg.names, avg.weights):
@@ -417,34 +415,34 @@ def figure_two_laws(fits: FitSet, names=("power_law", "saturating"), size: float
     return _finish(fig)
 
 
-def figure_relative_likelihood(fits: FitSet, criterion: str = "aic"):
+def figure_relative_likelihood(fits: FitSet, rule: str = "aic"):
     """exp(-Delta/2) against Delta, with each law placed on the curve (Eq. (7) before normalising)."""
     import matplotlib.pyplot as plt
 
     style()
     used = fits.usable
-    values = np.array([getattr(f, criterion) for f in used])
+    values = np.array([f.criteria[rule] for f in used])
     delta = values - values.min()
     fig, ax = plt.subplots(figsize=(6.5, 3.8))
     grid = np.linspace(0, max(8.0, delta.max() * 1.1), 200)
     ax.plot(grid, np.exp(-grid / 2), color="0.4", lw=1.5)
     for fit, d in zip(used, delta):
         ax.plot(d, np.exp(-d / 2), "o", color=COLORS[fit.name], ms=9, label=_label(fit.name))
-    ax.set_xlabel(f"Δ{criterion.upper()} (distance from the best law)")
+    ax.set_xlabel(f"Δ{rule.upper()} (distance from the best law)")
     ax.set_ylabel("relative likelihood exp(−Δ/2)")
     ax.set_ylim(0, 1.05)
     ax.legend(frameon=False)
     return _finish(fig)
 
 
-def figure_variance_split(fits: FitSet, max_size: float = 405.0, criterion: str = "aic"):
+def figure_variance_split(fits: FitSet, max_size: float = 405.0, rule: str = "aic"):
     """Within- and between-model variance (Eq. (9)) across model size."""
     import matplotlib.pyplot as plt
 
     style()
     data = fits.data
     grid = np.geomspace(data.sizes.min(), max_size, 150)
-    avg = model_average(fits, grid, criterion)
+    avg = model_average(fits, grid, rule)
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.6))
     a.plot(grid, avg.within_sd, color=COLORS["saturating"], lw=2, label="within-model sd")
     a.plot(grid, avg.between_sd, color=COLORS["sqrt_log"], lw=2, label="between-model sd")

@@ -22,9 +22,9 @@ import os
 from pathlib import Path
 
 from . import audit as _audit
-from .bootstrap import bootstrap as _bootstrap
 from .data import DATA_DIR, GainData
 from .decomposition import fit_decomposition as _fit_decomposition
+from .resampling import bootstrap as _bootstrap
 from .synthetic import validate as _validate
 
 __all__ = ["RUNS_DIR", "cached", "source_digest", "bootstrap", "validate", "fit_decomposition", "recover_se",
@@ -74,19 +74,19 @@ recover_se = cached(_audit.recover_se)
 se_grid_search = cached(_audit.se_grid_search)
 
 
-def bootstrap_70(data: GainData, seed: int = 0, criterion: str = "aic"):
+def bootstrap_70(data: GainData, seed: int = 0, rule: str = "aic"):
     """Section 2.5's bootstrap as the paper ran it: 1,000 resamples at 70B."""
-    return bootstrap(data, [70.0], n_resamples=1000, seed=seed, criterion=criterion)
+    return bootstrap(data, [70.0], n_resamples=1000, seed=seed, rule=rule)
 
 
-def bootstrap_precise(data: GainData, seed: int = 1, criterion: str = "aic"):
+def bootstrap_precise(data: GainData, seed: int = 1, rule: str = "aic"):
     """20,000 resamples at 70B: the precise interval and, in 20 blocks of 1,000, its Monte-Carlo error."""
-    return bootstrap(data, [70.0], n_resamples=20_000, seed=seed, criterion=criterion)
+    return bootstrap(data, [70.0], n_resamples=20_000, seed=seed, rule=rule)
 
 
-def validation(data: GainData, seed: int = 0, criterion: str = "aic"):
+def validation(data: GainData, seed: int = 0, rule: str = "aic"):
     """Section 2.3's synthetic validation under the book's protocol: 1,000 replicates, 14, 32 and 70B."""
-    return validate(data, targets=(14.0, 32.0, 70.0), replicates=1000, seed=seed, criterion=criterion)
+    return validate(data, sizes=(14.0, 32.0, 70.0), n_replicates=1000, seed=seed, rule=rule)
 
 
 def decomposition_family(data: GainData, seed: int = 0):

@@ -12,114 +12,25 @@ distributions (Yao, Vehtari, Simpson and Gelman 2018).
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import softmax
 
-from .averaging import akaike_weights, combine, model_average
+from .averaging import combine, model_average
 from .data import GainData
 from .fitting import FitSet, fit_all
+from .weights import CRITERIA, RULES
 
-__all__ = ["RULES", "loo_log_predictive", "pseudo_bma_weights", "stacking_weights", "rule_weights",
-           "average_by_rule", "backtest"]
-
-RULES = ("aic", "aicc", "bic", "pseudo_bma", "stacking")
-
-
-def loo_log_predictive(data: GainData, names) -> np.ndarray:
-    """log p(y_i | y_-i) for each point i (rows) and law (columns).
-
-    Each law is refitted without point i; its prediction at N_i is Gaussian
-    with the linearised parameter variance plus the point's own se^2.  A law
-    that cannot be fitted to n - 1 points (k >= n - 1), or whose refit fails,
-    gets NaN in that row.
-    """
-    if not data.sigma_given:
-        raise ValueError("leave-one-out predictive densities need standard errors: add an 'se' column")
-    out = np.full((data.n, len(names)), np.nan)
-    for i in range(data.n):
-        keep = np.arange(data.n) != i
-        train = GainData.from_arrays(data.sizes[keep], data.gains[keep], data.se[keep], source=data.source)
-        fittable = [name for name in names if _fittable(name, train.n)]
-        if not fittable:
-            continue
-        fits = fit_all(train, fittable)
-        for j, name in enumerate(names):
-            if name not in fittable or not fits[name].usable:
-                continue
-            mean, sd = fits[name].predict([data.sizes[i]])
-            var = sd[0] ** 2 + data.se[i] ** 2
-            out[i, j] = -0.5 * np.log(2 * np.pi * var) - 0.5 * (data.gains[i] - mean[0]) ** 2 / var
-    return out
-
-
-def _fittable(name: str, n: int) -> bool:
-    from .laws import get_law
-
-    return get_law(name).k < n
-
-
-def pseudo_bma_weights(lpd) -> np.ndarray:
-    """Weights proportional to exp(elpd_loo); laws with any missing density get 0."""
-    lpd = np.asarray(lpd, float)
-    usable = np.all(np.isfinite(lpd), axis=0)
-    if not usable.any():
-        raise ValueError("no law has a leave-one-out density at every point")
-    elpd = np.where(usable, lpd.sum(axis=0, where=np.isfinite(lpd)), -np.inf)
-    return softmax(elpd)
-
-
-def stacking_weights(lpd, tol: float = 1e-13, max_iter: int = 200_000) -> np.ndarray:
-    """Stacking of predictive distributions: argmax_w sum_i log sum_m w_m p_m(y_i | y_-i).
-
-    The objective is concave on the simplex, and it is the log-likelihood of
-    mixture weights with fixed components, so the EM update
-    w_m <- mean_i w_m p_mi / sum_k w_k p_ki climbs it monotonically to its
-    maximum, boundary included (a weight that belongs at zero goes there
-    instead of to wherever a quasi-Newton search in softmax coordinates
-    stops).  Iterates until no weight moves by more than ``tol``.
-    """
-    lpd = np.asarray(lpd, float)
-    usable = np.flatnonzero(np.all(np.isfinite(lpd), axis=0))
-    if usable.size == 0:
-        raise ValueError("no law has a leave-one-out density at every point")
-    dens = np.exp(lpd[:, usable] - lpd[:, usable].max(axis=1, keepdims=True))
-    w = np.full(usable.size, 1.0 / usable.size)
-    for _ in range(max_iter):
-        resp = w * dens
-        new = (resp / resp.sum(axis=1, keepdims=True)).mean(axis=0)
-        done = np.max(np.abs(new - w)) <= tol
-        w = new
-        if done:
-            break
-    weights = np.zeros(lpd.shape[1])
-    weights[usable] = w
-    return weights
-
-
-def rule_weights(fits: FitSet, rules=RULES) -> dict:
-    """Rule -> weights over ``fits.usable`` (in that order)."""
-    names = [f.name for f in fits.usable]
-    out = {}
-    lpd = None
-    for rule in rules:
-        if rule in ("aic", "aicc", "bic"):
-            out[rule] = akaike_weights([getattr(f, rule) for f in fits.usable])
-        elif rule in ("pseudo_bma", "stacking"):
-            lpd = loo_log_predictive(fits.data, names) if lpd is None else lpd
-            out[rule] = pseudo_bma_weights(lpd) if rule == "pseudo_bma" else stacking_weights(lpd)
-        else:
-            raise ValueError(f"unknown weighting rule {rule!r}; expected one of {', '.join(RULES)}")
-    return out
+__all__ = ["average_by_rule", "backtest"]
 
 
 def average_by_rule(fits: FitSet, sizes, rules=RULES):
     """Eqs. (8)-(9) at ``sizes`` under each rule: a DataFrame indexed by (rule, size)."""
     import pandas as pd
 
-    sizes = np.atleast_1d(np.asarray(sizes, float))
     per_law = model_average(fits, sizes)  # only its per-law means and sds are used
     rows = []
-    for rule, weights in rule_weights(fits, rules).items():
-        mean, within, between = combine(weights, per_law.means, per_law.sds)
+    sizes = per_law.sizes
+    for rule in rules:
+        by_law = fits.weights(rule)
+        mean, within, between = combine([by_law[name] for name in per_law.names], per_law.means, per_law.sds)
         for j, size in enumerate(sizes):
             rows.append({"rule": rule, "size_b": size, "mean": mean[j], "within_sd": np.sqrt(within[j]),
                          "between_sd": np.sqrt(between[j]), "sd": np.sqrt(within[j] + between[j])})
@@ -138,8 +49,7 @@ def backtest(data: GainData, train_max: float, rules=RULES):
     train_mask = data.sizes <= train_max
     if train_mask.sum() < 3 or train_mask.all():
         raise ValueError(f"train_max={train_max:g} must leave at least 3 points to fit and 1 to predict")
-    train = GainData.from_arrays(data.sizes[train_mask], data.gains[train_mask], data.se[train_mask],
-                                 source=data.source)
+    train = data.subset(train_mask)
     fits = fit_all(train)
     targets, observed, se = data.sizes[~train_mask], data.gains[~train_mask], data.se[~train_mask]
     preds = {f.name: f.predict(targets) for f in fits.usable}
@@ -148,13 +58,15 @@ def backtest(data: GainData, train_max: float, rules=RULES):
     means = np.array([preds[f.name][0] for f in fits.usable])
     sds = np.array([preds[f.name][1] for f in fits.usable])
     # Leave-one-out refits need more points than the smallest law's k.
-    usable = [r for r in rules if r in ("aic", "aicc", "bic") or train.n - 1 > 2]
+    usable = [r for r in rules if r in CRITERIA or train.n - 1 > 2]
     skipped = [r for r in rules if r not in usable]
-    for rule, weights in rule_weights(fits, usable).items():
-        if not np.all(np.isfinite(weights)):
+    for rule in usable:
+        try:
+            by_law = fits.weights(rule)
+        except ValueError:
             skipped.append(rule)  # e.g. AICc with n - k - 1 <= 0 for every law
             continue
-        mean, within, between = combine(weights, means, sds)
+        mean, within, between = combine([by_law[f.name] for f in fits.usable], means, sds)
         preds[f"average ({rule})"] = (mean, np.sqrt(within + between))
     rows = []
     for method, (mean, sd) in preds.items():

@@ -6,7 +6,7 @@ every choice a parameter of :func:`validate`:
 * ground truths: the power-law, logarithmic, saturating and sigmoid laws,
   by default with the parameters each fits to the observed data;
 * data: the truth at the observed sizes plus Gaussian noise with the
-  observed standard errors, ``replicates`` times (seeded);
+  observed standard errors, ``n_replicates`` times (seeded);
 * methods: each of the five laws alone, the law with the lowest AIC, and
   Akaike model averaging (Eqs. (7)-(9));
 * scores at each target size: the absolute percentage error of the
@@ -14,7 +14,7 @@ every choice a parameter of :func:`validate`:
   (the linearised within-model sd for a single law; the total sd of
   Eq. (9) for the average).
 
-MAPE and coverage are averaged over replicates and targets; their
+MAPE and coverage are averaged over replicates and target sizes; their
 Monte-Carlo standard errors are computed from the per-replicate averages.
 Failed fits are counted per method and left out of that method's scores.
 """
@@ -25,10 +25,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .averaging import akaike_weights, combine
+from .averaging import combine
+from .checks import check_count, check_sizes
 from .data import GainData
 from .fitting import LIMIT, fit_all, refit_all
 from .laws import LAWS, get_law
+from .weights import akaike_weights
 
 __all__ = ["REGIMES", "METHODS", "ValidationResult", "validate"]
 
@@ -41,15 +43,15 @@ class ValidationResult:
     """Scores of every method under every ground-truth regime.
 
     ``ape[regime][method]`` and ``covered[...]`` have shape
-    (replicates, targets) with NaN where the method failed.  ``limits``
+    (n_replicates, len(sizes)) with NaN where the method failed.  ``limits``
     counts, per regime and law, the refits whose best fit was a limiting
     form of the law (kept, predicting with that form).
     """
 
     regimes: tuple[str, ...]
     methods: tuple[str, ...]
-    targets: np.ndarray
-    replicates: int
+    sizes: np.ndarray
+    n_replicates: int
     seed: int
     noise_scale: float
     truth_params: dict
@@ -89,7 +91,7 @@ class ValidationResult:
         return pd.DataFrame({"worst MAPE (%)": mape.max(axis=1), "worst coverage": cover.min(axis=1)})
 
     def max_law_ape(self):
-        """Per regime: the mean over replicates and targets of the largest single-law error (%).
+        """Per regime: the mean over n_replicates and sizes of the largest single-law error (%).
 
         The model average is a convex combination of the laws, so its absolute
         error never exceeds the largest law's: this bounds its MAPE.
@@ -116,11 +118,11 @@ class ValidationResult:
 
     def __repr__(self) -> str:
         return (f"ValidationResult({len(self.regimes)} regimes x {len(self.methods)} methods, "
-                f"{self.replicates} replicates, targets {self.targets.tolist()}, seed {self.seed})")
+                f"{self.n_replicates} replicates, sizes {self.sizes.tolist()}, seed {self.seed})")
 
 
-def validate(data: GainData, regimes=REGIMES, targets=(14.0, 32.0, 70.0), replicates: int = 1000,
-             seed: int = 0, truth_params: dict | None = None, criterion: str = "aic",
+def validate(data: GainData, regimes=REGIMES, sizes=(14.0, 32.0, 70.0), n_replicates: int = 1000,
+             seed: int = 0, truth_params: dict | None = None, rule: str = "aic",
              noise_scale: float = 1.0) -> ValidationResult:
     """Run the synthetic-validation protocol described in the module docstring.
 
@@ -131,11 +133,8 @@ def validate(data: GainData, regimes=REGIMES, targets=(14.0, 32.0, 70.0), replic
     """
     if not data.sigma_given:
         raise ValueError("synthetic validation draws noise from the standard errors: add an 'se' column")
-    if isinstance(replicates, bool) or not isinstance(replicates, (int, np.integer)) or replicates < 2:
-        raise ValueError(f"replicates must be an integer >= 2, got {replicates!r}")
-    targets = np.atleast_1d(np.asarray(targets, float))
-    if targets.size == 0 or not np.all(np.isfinite(targets)) or np.any(targets <= 0):
-        raise ValueError(f"target sizes must be finite and > 0, got {targets.tolist()}")
+    n_replicates = check_count(n_replicates, "n_replicates", minimum=2)
+    sizes = check_sizes(sizes)
     if not (np.isfinite(noise_scale) and noise_scale > 0):
         raise ValueError(f"noise_scale must be finite and > 0, got {noise_scale!r}")
     base = fit_all(data)
@@ -155,15 +154,15 @@ def validate(data: GainData, regimes=REGIMES, targets=(14.0, 32.0, 70.0), replic
             truth_law = LAWS[regime]
             params = np.asarray(truth_params[regime], float)
             clean = truth_law(data.sizes, params)
-            true_at = truth_law(targets, params)
-            gains = clean + rng.standard_normal((replicates, data.n)) * se
-            means, sds, crit, status, _ = refit_all(base, gains, se, targets, criterion, clean, with_sd=True)
+            true_at = truth_law(sizes, params)
+            gains = clean + rng.standard_normal((n_replicates, data.n)) * se
+            means, sds, crit, status, _ = refit_all(base, gains, se, sizes, rule, clean, with_sd=True)
             limits[regime] = {law.name: int(np.sum(status[:, j] == LIMIT)) for j, law in enumerate(laws)}
             none = ~np.isfinite(crit).any(axis=1)
             weights = np.nan_to_num(akaike_weights(crit))
             avg, within, between = combine(weights, means, sds)
             best = np.argmin(crit, axis=1)
-            rows = np.arange(replicates)
+            rows = np.arange(n_replicates)
             predictions = {law.name: (means[:, j], sds[:, j]) for j, law in enumerate(laws)}
             predictions["best_aic"] = (means[rows, best], sds[rows, best])
             predictions["average"] = (avg, np.sqrt(within + between))
@@ -175,5 +174,5 @@ def validate(data: GainData, regimes=REGIMES, targets=(14.0, 32.0, 70.0), replic
                 inside = np.abs(mean - true_at) <= 2.0 * sd
                 covered[regime][method] = np.where(bad[:, None], np.nan, inside)
                 failed[regime][method] = int(bad.sum())
-    return ValidationResult(tuple(regimes), tuple(predictions), targets, replicates, seed, float(noise_scale),
+    return ValidationResult(tuple(regimes), tuple(predictions), sizes, n_replicates, seed, float(noise_scale),
                             {k: np.asarray(v) for k, v in truth_params.items()}, ape, covered, failed, limits)

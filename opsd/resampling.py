@@ -17,9 +17,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .averaging import CRITERIA, akaike_weights, combine
+from .averaging import combine
+from .checks import check_count, check_sizes
 from .data import GainData
 from .fitting import FAILED, LIMIT, fit_all, refit_all
+from .weights import CRITERIA, akaike_weights, check_rule
 
 __all__ = ["BootstrapResult", "bootstrap", "percentile_interval"]
 
@@ -51,7 +53,7 @@ class BootstrapResult:
     sizes: np.ndarray
     n_resamples: int
     seed: int
-    criterion: str
+    rule: str
     law_samples: dict
     weight_samples: np.ndarray
     average_samples: np.ndarray
@@ -113,6 +115,11 @@ class BootstrapResult:
     def _column(self, size, law, convention="limit"):
         samples = self.average_under(convention) if law is None else self.law_samples[law]
         return samples[:, self._index(size)]
+
+    def interval(self, level: float = 0.95, law: str | None = None, convention: str = "limit"):
+        """Percentile intervals at every one of ``sizes``: arrays (lo, hi), as :meth:`ci` gives for one size."""
+        bounds = np.array([self.ci(size, law, level, convention) for size in self.sizes])
+        return bounds[:, 0], bounds[:, 1]
 
     def split_intervals(self, size: float, parts: int, level: float = 0.95,
                         convention: str = "limit") -> np.ndarray:
@@ -180,22 +187,20 @@ class BootstrapResult:
 
 
 def bootstrap(data: GainData, sizes=(70.0,), n_resamples: int = 1000, seed: int = 0,
-              criterion: str = "aic", progress: bool = False) -> BootstrapResult:
+              rule: str = "aic", progress: bool = False) -> BootstrapResult:
     """Parametric bootstrap of Section 2.5 with ``n_resamples`` resamples.
 
     Requires standard errors: the noise of each resample is
-    ``N(0, se_i^2)`` at each observed size.  ``progress=True`` shows a
+    ``N(0, se_i^2)`` at each observed size.  Each resample's weights come
+    from the criterion ``rule`` (predictive rules would need leave-one-out
+    refits of every resample and are not offered).  ``progress=True`` shows a
     progress bar on stderr.
     """
     if not data.sigma_given:
         raise ValueError("the parametric bootstrap needs standard errors: add an 'se' column to the data")
-    if criterion not in CRITERIA:
-        raise ValueError(f"unknown criterion {criterion!r}; expected one of {', '.join(CRITERIA)}")
-    if isinstance(n_resamples, bool) or not isinstance(n_resamples, (int, np.integer)) or n_resamples < 1:
-        raise ValueError(f"the number of resamples must be a positive integer, got {n_resamples!r}")
-    sizes = np.atleast_1d(np.asarray(sizes, float))
-    if sizes.size == 0 or not np.all(np.isfinite(sizes)) or np.any(sizes <= 0):
-        raise ValueError(f"prediction sizes must be finite and > 0, got {sizes.tolist()}")
+    check_rule(rule, CRITERIA)
+    n_resamples = check_count(n_resamples, "n_resamples")
+    sizes = check_sizes(sizes)
 
     base = fit_all(data)
     rng = np.random.default_rng(seed)
@@ -215,7 +220,7 @@ def bootstrap(data: GainData, sizes=(70.0,), n_resamples: int = 1000, seed: int 
     form = np.empty((n_resamples, len(laws)), int)
     for lo, hi in chunks:
         means, _, crit[lo:hi], status[lo:hi], form[lo:hi] = refit_all(base, resampled[lo:hi], data.se, sizes,
-                                                                      criterion, data.gains)
+                                                                      rule, data.gains)
         for j, law in enumerate(laws):
             preds[law.name][lo:hi] = means[:, j]
         if bar is not None:
@@ -237,7 +242,7 @@ def bootstrap(data: GainData, sizes=(70.0,), n_resamples: int = 1000, seed: int 
     for arr in (weights, average, status, *preds.values()):
         arr.setflags(write=False)
     return BootstrapResult(
-        sizes=sizes, n_resamples=n_resamples, seed=seed, criterion=criterion, law_samples=preds,
+        sizes=sizes, n_resamples=n_resamples, seed=seed, rule=rule, law_samples=preds,
         weight_samples=weights, average_samples=average, failed=failed, no_average=int(no_average.sum()),
         limits=limits, status_samples=status, limit_forms=limit_forms,
     )
