@@ -2,6 +2,7 @@
 
     opsd fit DATA.csv [--at 14 70 405] [--rule aic|aicc|bic|pseudo_bma|stacking] [--format table|json]
     opsd bootstrap DATA.csv [--at 70] [--n 1000] [--seed 0] [--rule aic|aicc|bic] [--format table|json]
+    opsd backtest SERIES.csv --group COL [COL ...] [--holdout 2] [--format table|json]
 
 ``--criterion`` is accepted as another name for ``--rule``.
 
@@ -23,7 +24,7 @@ from .fitting import fit_all
 from .resampling import bootstrap
 from .weights import CRITERIA, RULES
 
-__all__ = ["main", "fit_report", "bootstrap_report"]
+__all__ = ["main", "fit_report", "bootstrap_report", "backtest_report"]
 
 
 class UsageError(Exception):
@@ -80,6 +81,39 @@ def bootstrap_report(path, at, n_resamples: int, seed: int, rule: str = "aic", p
         "limits": sum(result.limits.values()), "limits_by_model": result.limits,
         "no_average": result.no_average, "results": result.summary(),
     }
+
+
+def backtest_report(path, group, holdout: int = 2, progress: bool = False) -> dict:
+    """Everything ``opsd backtest`` prints, as a JSON-ready dictionary.
+
+    Reads a long CSV (the ``group`` columns, size_b, gain, se), hides the
+    ``holdout`` largest sizes of every series, predicts them with every
+    method of :data:`opsd.backtest.CLI_METHODS` and scores the predictions
+    (:func:`opsd.backtest.run`, :func:`opsd.backtest.summarise`).
+    """
+    from .backtest import CLI_METHODS, read_long_csv, run, summarise
+
+    if isinstance(holdout, bool) or not isinstance(holdout, int) or holdout < 1:
+        raise ValueError(f"--holdout must be an integer >= 1, got {holdout!r}")
+    group = list(group)
+    twice = sorted({g for g in group if group.count(g) > 1})
+    if twice:
+        raise ValueError(f"--group names column {twice[0]!r} twice")
+    predictions = run(read_long_csv(path, group), holdouts=(holdout,), methods=CLI_METHODS, group=group,
+                      progress=progress)
+    rows = [{
+        "group": {g: row[g] for g in group}, "size_b": row["size_b"], "fitted_up_to": row["fitted_up_to"],
+        "method": row["method"], "mean": row["mean"], "sd": row["sd"], "lo95": row["lo95"], "hi95": row["hi95"],
+        "observed": row["observed"], "covered95": None if row["missing"] else bool(row["covered95"]),
+    } for row in predictions.to_dict("records")]
+    columns = ["n", "missing", "coverage50", "coverage80", "coverage95", "interval_score95", "crps",
+               "median_abs_error"]
+    summary = [{"method": row["method"], **{c: int(row[c]) if c in ("n", "missing") else float(row[c])
+                                            for c in columns}}
+               for row in summarise(predictions).to_dict("records")]
+    skipped = [{"group": {g: item[g] for g in group}, "n": item["n"], "reason": item["reason"]}
+               for item in predictions.attrs["skipped"]]
+    return {"holdout": holdout, "predictions": rows, "summary": summary, "skipped": skipped}
 
 
 def _table(header, rows) -> str:
@@ -142,6 +176,25 @@ def _print_bootstrap(report, path) -> None:
         print(_table([f"{result['size_b']:g}B", "mean", "2.5%", "97.5%"], rows))
 
 
+def _print_backtest(report, path) -> None:
+    series = {tuple(p["group"].values()) for p in report["predictions"]}
+    methods = len(report["summary"]) or 1
+    print(f"{path}: the {report['holdout']} largest sizes of each series held out; {len(series)} series, "
+          f"{len(report['predictions']) // methods} predictions per method, {len(report['skipped'])} series skipped")
+    print("predictive sd = sqrt(method sd^2 + se of the held-out point^2); scores in pp, smaller is better")
+    print()
+    print(_table(
+        ["method", "n", "coverage50", "coverage80", "coverage95", "interval_score95", "crps", "median_abs_error",
+         "missing"],
+        [[s["method"], s["n"], _num(s["coverage50"]), _num(s["coverage80"]), _num(s["coverage95"]),
+          _num(s["interval_score95"], ".2f"), _num(s["crps"], ".2f"), _num(s["median_abs_error"], ".2f"),
+          s["missing"]] for s in report["summary"]],
+    ))
+    for item in report["skipped"]:
+        where = ", ".join(f"{k}={v}" for k, v in item["group"].items())
+        print(f"skipped {where}: {item['reason']}")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="opsd", description="Fit the five OPSD scaling laws to a CSV of gains "
                      "(columns size_b, gain and optionally se) and extrapolate with Akaike model averaging.")
@@ -160,6 +213,13 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("--format", choices=("table", "json"), default="table")
     boot.add_argument("--n", type=int, default=1000, help="number of resamples")
     boot.add_argument("--seed", type=int, default=0, help="seed of numpy.random.default_rng")
+    back = sub.add_parser("backtest", help="leave-future-out calibration of the extrapolation over many series")
+    back.add_argument("data", help="long CSV file with the group columns, size_b, gain and se")
+    back.add_argument("--group", nargs="+", required=True, metavar="COL",
+                      help="the columns that name a series (one series per combination of their values)")
+    back.add_argument("--holdout", type=int, default=2,
+                      help="number of largest sizes of each series to hide and predict")
+    back.add_argument("--format", choices=("table", "json"), default="table")
     return parser
 
 
@@ -169,6 +229,8 @@ def main(argv=None) -> int:
         args = _parser().parse_args(argv)
         if args.command == "fit":
             report = fit_report(args.data, args.at, args.rule)
+        elif args.command == "backtest":
+            report = backtest_report(args.data, args.group, args.holdout, progress=sys.stderr.isatty())
         else:
             report = bootstrap_report(args.data, args.at, args.n, args.seed, args.rule,
                                       progress=sys.stderr.isatty())
@@ -182,6 +244,8 @@ def main(argv=None) -> int:
             print(json.dumps(_clean(report), indent=2))
         elif args.command == "fit":
             _print_fit(report, args.data)
+        elif args.command == "backtest":
+            _print_backtest(report, args.data)
         else:
             _print_bootstrap(report, args.data)
         sys.stdout.flush()

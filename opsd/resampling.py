@@ -48,6 +48,8 @@ class BootstrapResult:
     counted in ``failed`` (per law) and ``no_average`` (whole resamples).
     Refits at a limit of their law are counted in ``limits`` (per law) and,
     by the limiting form they reached, in ``limit_forms`` (law -> {form: count}).
+    With ``with_sd``, ``law_sd_samples[name]`` holds each refit's linearised
+    prediction sd, for :meth:`mixture_interval`.
     """
 
     sizes: np.ndarray
@@ -62,6 +64,7 @@ class BootstrapResult:
     limits: dict
     status_samples: np.ndarray
     limit_forms: dict
+    law_sd_samples: dict | None = None
 
     CONVENTIONS = ("limit", "drop the law", "drop the resample")
 
@@ -115,6 +118,30 @@ class BootstrapResult:
     def _column(self, size, law, convention="limit"):
         samples = self.average_under(convention) if law is None else self.law_samples[law]
         return samples[:, self._index(size)]
+
+    def mixture_interval(self, size: float, level: float = 0.95) -> tuple[float, float]:
+        """Central ``level`` interval of the bootstrap of the predictive mixture at ``size``.
+
+        Every resample contributes its own mixture sum_m w_m N(mean_m, sd_m^2)
+        (its weights, its refits' predictions and their linearised sds), with
+        weight 1/R among the R resamples that have an average; the interval
+        is that of the pooled mixture, computed exactly (no draws).  It
+        carries the data noise, the jitter of the weights and the
+        disagreement between the laws.  Needs a run with ``with_sd=True``.
+        """
+        from .averaging import mixture_quantile
+
+        if self.law_sd_samples is None:
+            raise ValueError("the mixture needs each refit's sd: run bootstrap(..., with_sd=True)")
+        j = self._index(size)
+        names = list(self.law_samples)
+        means = np.stack([self.law_samples[n][:, j] for n in names], axis=1).ravel()
+        sds = np.stack([self.law_sd_samples[n][:, j] for n in names], axis=1).ravel()
+        weights = np.nan_to_num(self.weight_samples).ravel()
+        weights = weights / weights.sum()
+        tail = (1.0 - level) / 2.0
+        lo, hi = (mixture_quantile(q, weights, means[:, None], sds[:, None])[0] for q in (tail, 1.0 - tail))
+        return float(lo), float(hi)
 
     def interval(self, level: float = 0.95, law: str | None = None, convention: str = "limit"):
         """Percentile intervals at every one of ``sizes``: arrays (lo, hi), as :meth:`ci` gives for one size."""
@@ -187,7 +214,7 @@ class BootstrapResult:
 
 
 def bootstrap(data: GainData, sizes=(70.0,), n_resamples: int = 1000, seed: int = 0,
-              rule: str = "aic", progress: bool = False) -> BootstrapResult:
+              rule: str = "aic", progress: bool = False, with_sd: bool = False) -> BootstrapResult:
     """Parametric bootstrap of Section 2.5 with ``n_resamples`` resamples.
 
     Requires standard errors: the noise of each resample is
@@ -208,6 +235,7 @@ def bootstrap(data: GainData, sizes=(70.0,), n_resamples: int = 1000, seed: int 
 
     laws = [fit.law for fit in base.fits]
     preds = {law.name: np.full((n_resamples, sizes.size), np.nan) for law in laws}
+    sd_preds = {law.name: np.full((n_resamples, sizes.size), np.nan) for law in laws} if with_sd else None
     crit = np.full((n_resamples, len(laws)), np.inf)
 
     chunks = [(lo, min(lo + CHUNK, n_resamples)) for lo in range(0, n_resamples, CHUNK)]
@@ -219,10 +247,12 @@ def bootstrap(data: GainData, sizes=(70.0,), n_resamples: int = 1000, seed: int 
     status = np.empty((n_resamples, len(laws)), int)
     form = np.empty((n_resamples, len(laws)), int)
     for lo, hi in chunks:
-        means, _, crit[lo:hi], status[lo:hi], form[lo:hi] = refit_all(base, resampled[lo:hi], data.se, sizes,
-                                                                      rule, data.gains)
+        means, sds, crit[lo:hi], status[lo:hi], form[lo:hi] = refit_all(
+            base, resampled[lo:hi], data.se, sizes, rule, data.gains, with_sd=with_sd)
         for j, law in enumerate(laws):
             preds[law.name][lo:hi] = means[:, j]
+            if with_sd:
+                sd_preds[law.name][lo:hi] = sds[:, j]
         if bar is not None:
             bar.update((hi - lo) * len(laws))
     if bar is not None:
@@ -244,5 +274,5 @@ def bootstrap(data: GainData, sizes=(70.0,), n_resamples: int = 1000, seed: int 
     return BootstrapResult(
         sizes=sizes, n_resamples=n_resamples, seed=seed, rule=rule, law_samples=preds,
         weight_samples=weights, average_samples=average, failed=failed, no_average=int(no_average.sum()),
-        limits=limits, status_samples=status, limit_forms=limit_forms,
+        limits=limits, status_samples=status, limit_forms=limit_forms, law_sd_samples=sd_preds,
     )

@@ -75,8 +75,8 @@ se_grid_search = cached(_audit.se_grid_search)
 
 
 def bootstrap_70(data: GainData, seed: int = 0, rule: str = "aic"):
-    """Section 2.5's bootstrap as the paper ran it: 1,000 resamples at 70B."""
-    return bootstrap(data, [70.0], n_resamples=1000, seed=seed, rule=rule)
+    """Section 2.5's bootstrap as the paper ran it: 1,000 resamples at 70B (with each refit's sd, for the mixture)."""
+    return bootstrap(data, [70.0], n_resamples=1000, seed=seed, rule=rule, with_sd=True)
 
 
 def bootstrap_precise(data: GainData, seed: int = 1, rule: str = "aic"):
