@@ -326,7 +326,10 @@ def _forecast(method, fits, train, targets, se_obs, seed) -> dict:
         return _gaussian(*best.predict(targets), best.name)
     if method in _AVERAGES:
         try:
-            average = model_average(fits, targets, _AVERAGES[method])
+            # A leave-one-out refit that explodes (a power law with b ~ 1e4 on a floor series) has an
+            # infinite mean and sd: its density is NaN and that law gets no stacking weight.
+            with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+                average = model_average(fits, targets, _AVERAGES[method])
         except ValueError as exc:  # e.g. AICc infinite for every law, or no leave-one-out density
             return _missing(str(exc))
         top = int(np.argmax(average.weights))

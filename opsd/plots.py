@@ -79,6 +79,28 @@ def _size_axis(ax, observed_max=None, right=None, label=None):
         ax.axvspan(observed_max, right, color="0.5", alpha=0.12, lw=0, label=label)
 
 
+#: A gain in percentage points cannot exceed 100 minus the baseline accuracy,
+#: so never 100 pp; where the baseline is known the ceiling is lower.
+CEILING = 100.0
+
+
+def _ceiling(ax, ceiling: float = CEILING):
+    """Mark the largest possible gain: a line where it is in view, a note where it is above the plot."""
+    bottom, top = ax.get_ylim()
+    if top >= ceiling:
+        ax.axhline(ceiling, color="0.25", lw=1.0, ls=":", zorder=1)
+        ax.annotate(f"ceiling: no gain exceeds {ceiling:g} pp", (0.99, ceiling), xycoords=("axes fraction", "data"),
+                    xytext=(0, 3), textcoords="offset points", ha="right", fontsize=8, color="0.25")
+        ax.set_ylim(bottom, max(top, ceiling * 1.05))
+        legend = ax.get_legend()
+        if legend is not None:  # keep the legend readable where the line passes behind it
+            legend.set_frame_on(True)
+            legend.get_frame().set(facecolor="white", edgecolor="none", alpha=0.9)
+    else:
+        ax.annotate(f"ceiling: {ceiling:g} pp, above the plot", (0.99, 0.01), xycoords="axes fraction",
+                    ha="right", va="bottom", fontsize=8, color="0.35")
+
+
 def _label(name: str) -> str:
     return LAWS[name].label
 
@@ -110,6 +132,7 @@ def figure_1(fits: FitSet, sizes=(14.0, 70.0, 405.0), rule: str = "aic", max_siz
     left.set_ylabel("OPSD gain (pp)")
     left.set_title("Five scaling laws fitted to the observed gains")
     left.legend(loc="upper left", frameon=False)
+    _ceiling(left)
 
     names = list(avg.names) + ["average"]
     width = 0.8 / len(names)
@@ -127,6 +150,7 @@ def figure_1(fits: FitSet, sizes=(14.0, 70.0, 405.0), rule: str = "aic", max_siz
     right.set_ylabel("predicted gain (pp), 95% interval")
     right.set_title("Per-law and model-averaged predictions")
     right.legend(frameon=False, loc="upper left")
+    _ceiling(right)
     return _finish(fig)
 
 
@@ -175,6 +199,7 @@ def figure_3(decomposition, data, max_size: float = 405.0):
     a.set_ylabel("gain (pp), stacked")
     a.set_title("(a) Components of the gain")
     a.legend(frameon=False, loc="upper left")
+    _ceiling(a)
     b.stackplot(grid, *shares.values(), colors=[COMPONENT_COLORS[k] for k in shares], alpha=0.85)
     _size_axis(b)
     b.set_ylim(0, 1)
@@ -339,6 +364,7 @@ def figure_7(series: dict, max_size: float = 405.0, level: float = 0.95, rule: s
     _size_axis(ax, max(f.data.sizes.max() for f in series.values()), max_size)
     ax.set_ylabel(f"model-averaged gain (pp), {level:.0%} band")
     ax.legend(frameon=False, loc="upper left")
+    _ceiling(ax)
     return _finish(fig)
 
 
@@ -363,9 +389,10 @@ def figure_rule_weights(weights: dict, names):
     return _finish(fig)
 
 
-def figure_holdout(series: dict, level: float = 0.95, rule: str = "aic"):
+def figure_holdout(series: dict, level: float = 0.95, rule: str = "aic", ceilings: dict | None = None):
     """One panel per series (title -> (fits, data)): the laws fitted to the smaller sizes, and every
-    point of ``data`` beyond the fitted ones marked as held out."""
+    point of ``data`` beyond the fitted ones marked as held out.  ``ceilings`` (title -> pp) marks the
+    largest possible gain, 100 minus the baseline accuracy, where it is known."""
     import matplotlib.pyplot as plt
 
     style()
@@ -387,6 +414,7 @@ def figure_holdout(series: dict, level: float = 0.95, rule: str = "aic"):
                     mfc="white", ms=5, capsize=2, label="held out")
         _size_axis(ax, train_max, grid[-1])
         ax.set_title(title)
+        _ceiling(ax, (ceilings or {}).get(title, CEILING))
     axes[0, 0].set_ylabel("gain of RL over base (pp)")
     axes[0, -1].legend(frameon=False, fontsize=7.5, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return _finish(fig)
@@ -412,6 +440,7 @@ def figure_two_laws(fits: FitSet, names=("power_law", "saturating"), size: float
     _size_axis(ax, data.sizes.max(), grid[-1])
     ax.set_ylabel("gain (pp)")
     ax.legend(frameon=False, loc="upper left")
+    _ceiling(ax)
     return _finish(fig)
 
 
