@@ -1,65 +1,27 @@
 """Checking the paper's printed numbers against the book's computation.
 
-The paper prints chi^2 per law (Table 1) and 70B predictions (Section 3.2)
-but not the standard errors its weighted fits used.  This module computes
-the book's value for each printed claim, decides whether the printed digits
-are reproduced, and solves the inverse problem: which standard errors make
-the fits print the paper's numbers?
+For each printed claim (:mod:`opsd.claims`) this module computes the book's
+value, reading the results the chapters computed (:mod:`opsd.runs`), and
+decides whether the printed digits are reproduced, hold by construction,
+or differ, and why.  The standard errors the paper's fits used are
+recovered in :mod:`opsd.recovery`.
 """
 
 from __future__ import annotations
 
-import itertools
-from dataclasses import dataclass
-from pathlib import Path
-
 import numpy as np
 
+from . import runs
 from .averaging import model_average
-from .data import DATA_DIR, GainData
+from .claims import FIT_LOCATIONS, INPUT_QUANTITIES, digit_errors, fit_claims, input_claims, load_claims, printed
+from .data import GainData
 from .fitting import FitSet, fit_all
 from .laws import LAWS
-from .solver import multistart
+from .recovery import SeRecovery, error_models, recover_se, se_grid_search
 
 __all__ = ["STATUSES", "constructed", "reproduction_audit", "FIT_LOCATIONS", "INPUT_QUANTITIES", "fit_claims",
            "input_claims", "printed", "load_claims", "check_claims", "digit_errors", "recover_se", "SeRecovery",
            "se_grid_search", "error_models"]
-
-CLAIM_COLUMNS = ("id", "location", "quantity", "law", "size_b", "condition", "printed", "decimals")
-# Claims about the scaling-law fits to the observed data (Table 1, Section 3.2).
-FIT_LOCATIONS = ("Table 1", "Section 3.2")
-# The printed numbers the inverse problem is solved from: chi^2 fixes the
-# overall scale of the errors, the 70B predictions their shape.
-INPUT_QUANTITIES = ("chi2", "prediction")
-
-
-def load_claims(path=None):
-    """The paper's printed numbers (``data/paper_claims.csv``) as a DataFrame."""
-    import pandas as pd
-
-    path = Path(path) if path is not None else DATA_DIR / "paper_claims.csv"
-    claims = pd.read_csv(path, dtype={"law": "string", "id": "string", "condition": "string"})
-    missing = [c for c in CLAIM_COLUMNS if c not in claims.columns]
-    if missing:
-        raise ValueError(f"{path}: missing column(s) {', '.join(missing)}")
-    for column in ("printed", "decimals"):
-        values = pd.to_numeric(claims[column], errors="coerce")
-        bad = values.isna() | (values != values.round() if column == "decimals" else False)
-        if bad.any():
-            raise ValueError(f"{path}: claim {claims['id'][bad].iloc[0]!r} has no valid {column!r} "
-                             f"(got {claims[column][bad].iloc[0]!r})")
-    if claims["id"].duplicated().any():
-        raise ValueError(f"{path}: duplicate claim id {claims['id'][claims['id'].duplicated()].iloc[0]!r}")
-    return claims.set_index("id")
-
-
-def printed(claims, claim_id: str) -> float:
-    """The value the paper prints for ``claim_id``."""
-    try:
-        return float(claims.loc[claim_id, "printed"])
-    except KeyError:
-        raise ValueError(f"no claim {claim_id!r} in the claims table") from None
-
 
 STATUSES = ("input", "by construction", "reproduced", "close", "differs", "not reproducible",
             "inconsistent within the paper")
@@ -153,26 +115,18 @@ class _Book:
         return float(self.fits[law].predict([size])[0][0])
 
     def bootstrap(self):
-        from . import runs
-
         return runs.bootstrap_70(self.data, self.seed, self.rule)
 
     def bootstrap_tolerance(self, quantity):
         """Two Monte-Carlo standard deviations of a 1,000-resample statistic, from the 20 blocks of
         the precise run the bootstrap chapter uses."""
-        from . import runs
-
         blocks = runs.bootstrap_precise(self.data, self.seed + 1, self.rule).block_statistics(70.0, 20)
         return 2.0 * float(blocks[quantity.removeprefix("bootstrap_")].std(ddof=1))
 
     def synthetic(self):
-        from . import runs
-
         return self._once("synthetic", lambda: runs.validation(self.data, self.seed, self.rule).mape()[0])
 
     def decomposition(self):
-        from . import runs
-
         return runs.decomposition_family(self.data, self.seed).best
 
     def value(self, row, claims) -> float:
@@ -332,136 +286,6 @@ def check_claims(claims, fits: FitSet, rule: str = "aic"):
     out["reproduced"] = [round(c, int(d)) == round(p, int(d))
                          for c, p, d in zip(out["computed"], out["printed"], out["decimals"])]
     return out
-
-
-def digit_errors(values, claims) -> np.ndarray:
-    """(computed - printed) in units of half the last printed digit: |z| <= 1 reproduces it."""
-    half_unit = 0.5 * 10.0 ** (-claims["decimals"].to_numpy(float))
-    return (np.asarray(values, float) - claims["printed"].to_numpy(float)) / half_unit
-
-
-def fit_claims(claims):
-    """The claims about the scaling-law fits to the observed data."""
-    return claims[claims["location"].isin(FIT_LOCATIONS)]
-
-
-def input_claims(claims):
-    """The printed chi^2 and 70B predictions the standard errors are recovered from."""
-    fits = fit_claims(claims)
-    return fits[fits["quantity"].isin(INPUT_QUANTITIES)]
-
-
-def _batched_numbers(data: GainData, se_rows, claims) -> np.ndarray:
-    """Computed value of every input claim for every row of standard errors (B, n)."""
-    se_rows = np.atleast_2d(se_rows)
-    gains = np.broadcast_to(data.gains, se_rows.shape)
-    out = np.full((len(se_rows), len(claims)), np.nan)
-    cache = {}
-    for j, (_, row) in enumerate(claims.iterrows()):
-        law = LAWS[row["law"]]
-        if law.name not in cache:
-            cache[law.name] = multistart(law, data.sizes, gains, se_rows, law.starts(data.sizes, data.gains))
-        params, chi2, ok = cache[law.name]
-        value = chi2 if row["quantity"] == "chi2" else law([row["size_b"]], params)[:, 0]
-        out[:, j] = np.where(ok, value, np.nan)
-    return out
-
-
-@dataclass(frozen=True)
-class SeRecovery:
-    """Standard errors recovered from the printed chi^2 and 70B predictions."""
-
-    se: np.ndarray
-    rounded: np.ndarray
-    z: np.ndarray
-    z_rounded: np.ndarray
-    claims: object
-
-    @property
-    def reproduced(self) -> int:
-        """How many input claims the rounded errors reproduce to the printed digit."""
-        return int(np.sum(np.abs(self.z_rounded) <= 1.0))
-
-
-def recover_se(data: GainData, claims, n_starts: int = 4, seed: int = 0, decimals: int = 1) -> SeRecovery:
-    """Solve for the standard errors that make the fits print the paper's numbers.
-
-    Least squares on the :func:`digit_errors` of the printed chi^2 and 70B
-    predictions over log(se), from ``n_starts`` random starting vectors drawn
-    uniformly in [0.1, 1] (seeded; the answer is never fed in), then rounds
-    the best solution to ``decimals`` places.
-    """
-    from scipy.optimize import least_squares
-
-    inputs = input_claims(claims)
-
-    def residuals(log_se):
-        return np.nan_to_num(digit_errors(_batched_numbers(data, np.exp(log_se), inputs)[0], inputs), nan=1e6)
-
-    def jacobian(log_se, step=1e-6):
-        # All forward differences in one batch of fits instead of one fit per coordinate.
-        rows = np.vstack([log_se, log_se + step * np.eye(len(log_se))])
-        z = np.nan_to_num(digit_errors(_batched_numbers(data, np.exp(rows), inputs), inputs), nan=1e6)
-        return ((z[1:] - z[0]) / step).T
-
-    rng = np.random.default_rng(seed)
-    best = None
-    for start in np.log(rng.uniform(0.1, 1.0, size=(n_starts, data.n))):
-        res = least_squares(residuals, start, jac=jacobian, x_scale=1.0)
-        if best is None or res.cost < best.cost:
-            best = res
-    se = np.exp(best.x)
-    rounded = np.round(se, decimals)
-    z = digit_errors(_batched_numbers(data, se, inputs)[0], inputs)
-    z_rounded = digit_errors(_batched_numbers(data, rounded, inputs)[0], inputs)
-    return SeRecovery(se=se, rounded=rounded, z=z, z_rounded=z_rounded, claims=inputs)
-
-
-def se_grid_search(data: GainData, claims, values=np.round(np.arange(0.1, 1.01, 0.1), 1)) -> np.ndarray:
-    """Every vector of standard errors on a grid that reproduces all printed input digits.
-
-    Laws are checked one at a time, so the costly three-parameter fits run
-    only on the vectors the two-parameter laws left standing.
-    """
-    inputs = input_claims(claims)
-    candidates = np.array(list(itertools.product(values, repeat=data.n)))
-    for law in dict.fromkeys(inputs["law"]):
-        rows = inputs[inputs["law"] == law]
-        z = digit_errors(_batched_numbers(data, candidates, rows), rows)
-        candidates = candidates[np.all(np.abs(z) <= 1.0, axis=1)]
-        if len(candidates) == 0:
-            break
-    return candidates
-
-
-def error_models(data: GainData, claims, recovered: np.ndarray):
-    """Best-scaled constant and proportional error models beside ``recovered``.
-
-    Each simple model has one free scale, chosen to minimise the digit
-    errors of the input claims.  Returns two DataFrames with one column per
-    model: the standard errors at each size, and the digit error z of each
-    input claim.
-    """
-    import pandas as pd
-    from scipy.optimize import minimize_scalar
-
-    inputs = input_claims(claims)
-
-    def z_of(se):
-        return digit_errors(_batched_numbers(data, se, inputs)[0], inputs)
-
-    shapes = {"constant": np.ones(data.n), "proportional to the gain": data.gains / data.gains.mean()}
-    se_by_model = {}
-    for name, shape in shapes.items():
-        def misfit(log_scale, shape=shape):
-            return float(np.sum(np.nan_to_num(z_of(np.exp(log_scale) * shape), nan=1e6) ** 2))
-
-        res = minimize_scalar(misfit, bounds=(np.log(0.01), np.log(10.0)), method="bounded")
-        se_by_model[name] = np.exp(res.x) * shape
-    se_by_model["recovered"] = np.asarray(recovered, float)
-    se_table = pd.DataFrame(se_by_model, index=pd.Index(data.sizes, name="size_b"))
-    z_table = pd.DataFrame({name: z_of(se) for name, se in se_by_model.items()}, index=inputs.index)
-    return se_table, z_table
 
 
 def paper_table_2(claims):

@@ -21,7 +21,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from . import audit as _audit
+from . import recovery as _recovery
 from .data import DATA_DIR, GainData
 from .decomposition import fit_decomposition as _fit_decomposition
 from .resampling import bootstrap as _bootstrap
@@ -70,8 +70,8 @@ def cached(function):
 bootstrap = cached(_bootstrap)
 validate = cached(_validate)
 fit_decomposition = cached(_fit_decomposition)
-recover_se = cached(_audit.recover_se)
-se_grid_search = cached(_audit.se_grid_search)
+recover_se = cached(_recovery.recover_se)
+se_grid_search = cached(_recovery.se_grid_search)
 
 
 def bootstrap_70(data: GainData, seed: int = 0, rule: str = "aic"):

@@ -240,7 +240,8 @@ def predict_batch(law: ScalingLaw, sizes, se, params, at):
 
 def condition(hess) -> np.ndarray:
     """Condition number of each normal matrix after scaling its diagonal to one (inf if not finite)."""
-    hess = np.atleast_3d(hess)
+    hess = np.asarray(hess, float)
+    hess = hess[None] if hess.ndim == 2 else hess  # one matrix is a batch of one
     with np.errstate(all="ignore"):  # a zero diagonal (a parameter with no effect) is singular: inf below
         scale = np.sqrt(np.abs(np.einsum("bii->bi", hess)))
         scaled = hess / (scale[:, :, None] * scale[:, None, :])

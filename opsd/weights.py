@@ -25,7 +25,8 @@ RULES = CRITERIA + ("pseudo_bma", "stacking")
 def check_rule(rule: str, allowed=RULES) -> str:
     """Return ``rule`` if it is one of ``allowed``, else raise a ValueError naming the choices."""
     if rule not in allowed:
-        raise ValueError(f"unknown weighting rule {rule!r}; expected one of {', '.join(allowed)}")
+        kind = "not available here" if rule in RULES else "unknown"
+        raise ValueError(f"weighting rule {rule!r} is {kind}; expected one of {', '.join(allowed)}")
     return rule
 
 

@@ -3,6 +3,7 @@ from pathlib import Path
 import pytest
 
 from opsd import fit_all, load_gains
+from opsd.audit import load_claims, printed
 
 ROOT = Path(__file__).resolve().parents[1]
 OBSERVED = ROOT / "data" / "observed_gains.csv"
@@ -16,3 +17,25 @@ def observed():
 @pytest.fixture(scope="session")
 def observed_fits(observed):
     return fit_all(observed)
+
+
+@pytest.fixture(scope="session")
+def claims():
+    """The paper's printed numbers (data/paper_claims.csv); tests copy it before changing it."""
+    return load_claims()
+
+
+def as_printed(value, claims, claim_id: str) -> bool:
+    """Whether ``value`` rounds to the digits the paper prints for ``claim_id``."""
+    decimals = int(claims.loc[claim_id, "decimals"])
+    return round(float(value), decimals) == round(printed(claims, claim_id), decimals)
+
+
+# Book-level tests keep their files untouched; their slow ones (> 2 s here) are marked from here.
+SLOW_BOOK_TESTS = ("tests/test_reference_notebooks.py::test_a_hand_changed_stored_number_fails_nbval",)
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.nodeid.split("[")[0] in SLOW_BOOK_TESTS:
+            item.add_marker(pytest.mark.slow)

@@ -8,12 +8,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from opsd import GainData, load_gains
+from opsd import LAWS
+from opsd.audit import printed
 from opsd.cli import main
 
-from .conftest import OBSERVED
-
-GOOD = "size_b,gain,se\n0.5,1.2,0.4\n1,2.1,0.3\n2,3.5,0.4\n4,5.4,0.5\n8,8.0,0.6\n"
+from .conftest import OBSERVED, as_printed
 
 BAD_INPUTS = {
     "empty file": ("", "is empty"),
@@ -40,21 +39,6 @@ def _write(tmp_path, text, name="data.csv"):
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     return path
-
-
-def test_observed_data_load():
-    data = load_gains(OBSERVED)
-    assert data.sizes.tolist() == [0.5, 1.0, 2.0, 4.0, 8.0]
-    assert data.gains.tolist() == [1.2, 2.1, 3.5, 5.4, 8.0]
-    assert data.se.tolist() == [0.4, 0.3, 0.4, 0.5, 0.6]
-    assert not data.sizes.flags.writeable
-
-
-def test_rows_are_sorted_and_extra_columns_ignored(tmp_path):
-    data = load_gains(_write(tmp_path, "gain,note,size_b\n3,b,2\n1,a,0.5\n2,c,1\n"))
-    assert data.sizes.tolist() == [0.5, 1.0, 2.0]
-    assert data.gains.tolist() == [1.0, 2.0, 3.0]
-    assert not data.sigma_given
 
 
 @pytest.mark.parametrize("case", BAD_INPUTS)
@@ -85,6 +69,8 @@ def test_unreadable_bytes(tmp_path, capsys):
     (["fit"], "required: data"),
     (["frobnicate", "x.csv"], "invalid choice"),
     (["fit", "x.csv", "--criterion", "dic"], "invalid choice"),
+    (["fit", "x.csv", "--rule", "dic"], "invalid choice"),
+    (["bootstrap", "x.csv", "--rule", "stacking"], "invalid choice"),
     (["fit", "x.csv", "--at", "seventy"], "invalid float value"),
     (["bootstrap", "x.csv", "--n", "many"], "invalid int value"),
 ])
@@ -105,20 +91,42 @@ def test_bootstrap_without_se(tmp_path, capsys):
     assert "needs standard errors" in capsys.readouterr().err
 
 
-def test_fit_json_reproduces_the_paper(capsys):
+def test_fit_json_reproduces_the_paper(capsys, claims):
     assert main(["fit", str(OBSERVED), "--at", "14", "70", "140", "--format", "json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["n"] == 5 and report["criterion"] == "aic" and report["sigma"] == "given"
+    assert report["n"] == 5 and report["rule"] == "aic" and report["sigma"] == "given"
     assert report["excluded"] == []
-    weights = {m["name"]: round(m["weight"], 3) for m in report["models"]}
-    assert weights == {"power_law": 0.338, "logarithmic": 0.032, "saturating": 0.309,
-                       "sigmoid": 0.162, "sqrt_log": 0.159}
-    assert set(report["models"][0]) == {"name", "k", "params", "chi2", "aic", "aicc", "bic", "weight",
+    assert [m["name"] for m in report["models"]] == list(LAWS)
+    for model in report["models"]:
+        assert as_printed(model["weight"], claims, f"t1_weight_{model['name']}")
+    assert set(report["models"][0]) == {"name", "k", "params", "stderr", "chi2", "aic", "aicc", "bic", "weight",
                                         "status", "limit", "predictions"}
     at70 = report["average"][1]
     assert at70["size_b"] == 70.0
-    assert (round(at70["mean"], 1), round(at70["sd"], 1)) == (19.6, 11.3)
+    assert as_printed(at70["mean"], claims, "s32_avg70_mean") and as_printed(at70["sd"], claims, "s32_avg70_sd")
     assert set(at70) == {"size_b", "mean", "sd", "within_sd", "between_sd"}
+
+
+def test_fit_json_has_every_parameters_standard_error(capsys, observed_fits):
+    assert main(["fit", str(OBSERVED), "--format", "json"]) == 0
+    for model in json.loads(capsys.readouterr().out)["models"]:
+        assert model["stderr"] == pytest.approx(observed_fits[model["name"]].stderr, rel=1e-12)
+        assert list(model["stderr"]) == list(model["params"])
+
+
+@pytest.mark.parametrize("flag", ["--rule", "--criterion"])
+@pytest.mark.parametrize("rule", ["bic", "stacking"])
+def test_fit_weighs_by_the_chosen_rule(capsys, observed_fits, flag, rule):
+    assert main(["fit", str(OBSERVED), flag, rule, "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["rule"] == rule
+    assert {m["name"]: m["weight"] for m in report["models"]} == pytest.approx(observed_fits.weights(rule))
+
+
+@pytest.mark.parametrize("flag", ["--rule", "--criterion"])
+def test_bootstrap_json_records_its_rule(capsys, flag):
+    assert main(["bootstrap", str(OBSERVED), "--n", "20", flag, "aicc", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["rule"] == "aicc"
 
 
 def test_fit_estimated_sigma_json(tmp_path, capsys):
@@ -129,11 +137,11 @@ def test_fit_estimated_sigma_json(tmp_path, capsys):
     assert [e["name"] for e in report["excluded"]] == ["sigmoid", "sqrt_log"]
 
 
-def test_fit_table(capsys):
+def test_fit_table(capsys, claims):
     assert main(["fit", str(OBSERVED)]) == 0
     out = capsys.readouterr().out
     assert "standard errors given" in out
-    assert "19.6 +/- 11.3" in out
+    assert f"{printed(claims, 's32_avg70_mean'):.1f} +/- {printed(claims, 's32_avg70_sd'):.1f}" in out
 
 
 def test_bootstrap_json(capsys):
@@ -156,13 +164,6 @@ def test_module_entry_point_has_no_traceback(tmp_path):
     assert ok.returncode == 0 and ok.stderr == ""
 
 
-def test_from_arrays_validates():
-    with pytest.raises(ValueError, match="index 1, column 'size_b': must be > 0"):
-        GainData.from_arrays([1.0, -1.0, 2.0], [1.0, 2.0, 3.0])
-    with pytest.raises(ValueError, match="different lengths"):
-        GainData.from_arrays([1.0, 2.0], [1.0])
-
-
 numbers = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True, width=64).map(repr),
     st.floats(min_value=1e-3, max_value=1e3).map(lambda x: f"{x:.4g}"),
@@ -172,6 +173,7 @@ cells = st.lists(numbers, min_size=1, max_size=4).map(lambda row: ",".join(row))
 headers = st.sampled_from(["size_b,gain,se", "size_b,gain", "gain,size_b", "size_b,se", "x,y,z", ""])
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(header=headers, rows=st.lists(cells, max_size=8))
 def test_random_csvs_never_crash(tmp_path_factory, header, rows):
@@ -184,6 +186,7 @@ positive = st.floats(min_value=1e-3, max_value=1e4, allow_nan=False)
 finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False)
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(points=st.lists(st.tuples(positive, finite, positive), min_size=3, max_size=7,
                        unique_by=lambda p: p[0]))

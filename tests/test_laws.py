@@ -19,6 +19,8 @@ TRUE = {
 def test_five_laws_in_paper_order():
     assert list(LAWS) == ["power_law", "logarithmic", "saturating", "sigmoid", "sqrt_log"]
     assert [law.equation for law in LAWS.values()] == [1, 2, 3, 4, 5]
+    # Table 1's k column (the claims file holds only the fitted numbers).
+    assert [law.k for law in LAWS.values()] == [2, 2, 2, 3, 3]
 
 
 def test_unknown_law_is_named():

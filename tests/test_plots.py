@@ -6,11 +6,9 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-import pytest  # noqa: E402
 
-from opsd import model_average  # noqa: E402
-from opsd.book import glue  # noqa: E402
-from opsd.plots import COLORS, figure_1, figure_2  # noqa: E402
+from opsd import fit_all, model_average  # noqa: E402
+from opsd.plots import COLORS, figure_1, figure_2, figure_7, figure_holdout  # noqa: E402
 
 
 def test_figure_1_line_widths_follow_the_weights(observed_fits):
@@ -31,26 +29,23 @@ def test_figure_2_bars_are_the_weights(observed_fits):
     np.testing.assert_allclose(heights, model_average(observed_fits, [1.0]).weights)
 
 
-def test_glue_rounds_floats_and_keeps_other_values(monkeypatch):
-    seen = {}
-    monkeypatch.setattr("myst_nb.glue", lambda name, value, display=True: seen.update({name: (value, display)}))
-    glue("x", np.float64(0.12345678901234567))
-    glue("big", 20.2000000153)  # a value fitted to a printed 20.2, with CPU-dependent noise
-    glue("n", np.int64(3))
-    glue("s", "10,000")
-    assert seen["x"] == (pytest.approx(0.12346, abs=1e-15), False)
-    assert type(seen["x"][0]) is float and repr(seen["x"][0]) == "0.12346"
-    assert repr(seen["big"][0]) == "20.2"
-    assert seen["n"] == (3, False) and type(seen["n"][0]) is int
-    assert seen["s"] == ("10,000", False)
+
+def test_figure_7_draws_one_averaged_curve_per_fit_set(observed, observed_fits):
+    doubled = fit_all(observed.with_gains(2 * observed.gains, 2 * observed.se))
+    fig = figure_7({"aggregate": observed_fits, "doubled": doubled}, max_size=70.0)
+    (ax,) = fig.axes
+    curves = {line.get_label(): line for line in ax.get_lines() if not line.get_label().startswith("_")}
+    assert set(curves) == {"aggregate", "doubled"}
+    for name, fits in (("aggregate", observed_fits), ("doubled", doubled)):
+        x, y = curves[name].get_data()
+        np.testing.assert_allclose(y, model_average(fits, x).mean)
 
 
-def test_run_cli_prints_the_command_its_output_and_status(capsys, tmp_path):
-    from opsd.book import run_cli
-
-    (tmp_path / "bad.csv").write_text("size_b,gain\n1,x\n")
-    run_cli("fit", "bad.csv", cwd=tmp_path)
-    out = capsys.readouterr().out
-    assert out == ("$ opsd fit bad.csv\n"
-                   "opsd: error: bad.csv, line 2, column 'gain': 'x' is not a number\n"
-                   "[exit status 2]\n")
+def test_figure_holdout_has_a_panel_per_series_fitted_to_the_small_sizes(observed):
+    train = fit_all(observed.subset(observed.sizes <= 4.0))
+    fig = figure_holdout({"fit to 4B": (train, observed), "fit to all": (fit_all(observed), observed)})
+    assert [ax.get_title() for ax in fig.axes] == ["fit to 4B", "fit to all"]
+    averages = [line for line in fig.axes[0].get_lines() if line.get_label() == "model average"]
+    (average,) = averages
+    x, y = average.get_data()
+    np.testing.assert_allclose(y, model_average(train, x).mean)

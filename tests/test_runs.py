@@ -17,6 +17,7 @@ def runs(tmp_path, monkeypatch):
     importlib.reload(opsd.runs)
 
 
+@pytest.mark.slow
 def test_a_run_is_computed_once_and_read_back(runs, observed, tmp_path):
     import opsd
 
@@ -30,6 +31,7 @@ def test_a_run_is_computed_once_and_read_back(runs, observed, tmp_path):
     np.testing.assert_array_equal(first.average_samples, direct.average_samples)
 
 
+@pytest.mark.slow
 def test_other_arguments_are_another_run(runs, observed, tmp_path):
     one = runs.bootstrap(observed, [70.0], n_resamples=50, seed=4)
     two = runs.bootstrap(observed, [70.0], n_resamples=50, seed=5)
