@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from opsd import RULES, combine, fit_all, model_average
+from opsd.averaging import mixture_cdf, mixture_quantile
 
 from .conftest import as_printed
 
@@ -67,3 +68,34 @@ def test_failed_fits_get_no_weight(observed):
     assert "sigmoid" not in average.names
     assert [f.name for f in broken.failed] == ["sigmoid"]
     assert broken.weights()["sigmoid"] == 0.0
+
+
+def test_mixture_of_one_law_is_its_normal_interval(observed_fits):
+    avg = model_average(fit_all(observed_fits.data, ["power_law"]), [14.0, 70.0])
+    for got, want in zip(avg.mixture_interval(0.9), avg.interval(0.9)):
+        np.testing.assert_allclose(got, want, rtol=1e-9)
+
+
+def test_mixture_quantiles_invert_its_cdf_and_keep_two_modes_apart():
+    w, means, sds = np.array([0.5, 0.5]), np.array([[0.0], [100.0]]), np.array([[1.0], [1.0]])
+    lo = mixture_quantile(0.025, w, means, sds)
+    hi = mixture_quantile(0.975, w, means, sds)
+    assert mixture_cdf(lo, w, means, sds)[0] == pytest.approx(0.025, abs=1e-12)
+    assert mixture_cdf(hi, w, means, sds)[0] == pytest.approx(0.975, abs=1e-12)
+    # Each end lies in its own mode, not where a normal with Eq. 9's variance would put it.
+    assert -3 < lo[0] < 0 and 100 < hi[0] < 103
+
+
+def test_mixture_with_an_infinite_sd_has_infinite_ends():
+    w, means, sds = np.array([0.5, 0.5]), np.array([[0.0], [1.0]]), np.array([[1.0], [np.inf]])
+    assert mixture_quantile(0.1, w, means, sds)[0] == -np.inf
+    assert mixture_quantile(0.9, w, means, sds)[0] == np.inf
+    assert np.isfinite(mixture_quantile(0.5, w, means, sds)[0])
+
+
+def test_mixture_interval_at_70b_includes_every_law(observed_fits):
+    avg = model_average(observed_fits, [70.0])
+    lo, hi = avg.mixture_interval(0.95)
+    assert lo[0] < avg.means[:, 0].min() and hi[0] > avg.means[:, 0].max()
+    with pytest.raises(ValueError, match="level must be between 0 and 1"):
+        avg.mixture_interval(1.5)

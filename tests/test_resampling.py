@@ -83,3 +83,14 @@ def test_progress_bar_goes_to_stderr(observed, capsys):
     assert captured.out == ""
     assert "bootstrap refits" in captured.err
     np.testing.assert_array_equal(quiet.average_samples, shown.average_samples)
+
+
+def test_mixture_interval_needs_the_sds_and_is_wider_than_the_point_interval(observed):
+    result = bootstrap(observed, [70.0], 200, seed=3, with_sd=True)
+    plain = bootstrap(observed, [70.0], 200, seed=3)
+    with pytest.raises(ValueError, match="with_sd=True"):
+        plain.mixture_interval(70.0)
+    np.testing.assert_array_equal(result.average_samples, plain.average_samples)
+    lo, hi = result.mixture_interval(70.0)
+    point_lo, point_hi = result.ci(70.0)
+    assert lo < point_lo and hi > point_hi
