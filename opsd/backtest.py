@@ -35,10 +35,11 @@ Scores (Gneiting and Raftery 2007, "Strictly proper scoring rules,
 prediction, and estimation", JASA 102:359-378): coverage of the central
 50/80/95% intervals; the interval score of the central 95% interval,
 ``(hi - lo) + (2/alpha) (lo - y)+ + (2/alpha) (y - hi)+`` with
-``alpha = 0.05`` (Eq. (43)); and the continuous ranked probability score,
-in closed form for a Gaussian (Eq. (5)) and ``E|X - y| - E|X - X'| / 2`` over
-the draws of the bootstrap (Eq. (21)).  Both are in percentage points,
-negatively oriented (smaller is better).  A prediction is *wild* (see
+``alpha = 0.05``; and the continuous ranked probability score (CRPS), in
+closed form for a Gaussian and ``E|X - y| - E|X - X'| / 2`` over the draws
+of the bootstrap.  Both are in percentage points and negatively oriented
+(smaller is better; Gneiting and Raftery state them as rewards, the
+negatives of these).  A prediction is *wild* (see
 :data:`WILD_PP`) when it cannot be a gain at all.
 
 Recalibration.  :func:`calibration_factor` is the factor by which
@@ -50,7 +51,6 @@ calibrated on itself.
 
 from __future__ import annotations
 
-import csv
 import math
 import time
 from contextlib import contextmanager
@@ -61,7 +61,7 @@ import pandas as pd
 
 from .averaging import model_average
 from .checks import normal_quantile
-from .data import GainData
+from .data import GainData, csv_rows
 from .fitting import fit_all
 from .laws import LAW_NAMES
 from .resampling import bootstrap
@@ -122,7 +122,7 @@ def _normal_cdf(z):
 
 
 def crps_gaussian(mean, sd, y):
-    """CRPS of N(mean, sd^2) at ``y`` (Gneiting and Raftery 2007, Eq. (5)).
+    """CRPS of N(mean, sd^2) at ``y`` (Gneiting and Raftery 2007), in closed form.
 
     ``sd * (z (2 Phi(z) - 1) + 2 phi(z) - 1/sqrt(pi))`` with ``z = (y - mean)/sd``;
     infinite where mean or sd is not finite.
@@ -138,7 +138,7 @@ def crps_gaussian(mean, sd, y):
 def crps_sample(draws, y) -> float:
     """CRPS of the empirical distribution of ``draws`` at ``y``: E|X - y| - E|X - X'| / 2.
 
-    (Gneiting and Raftery 2007, Eq. (21).)  E|X - X'| over all ordered pairs
+    (Gneiting and Raftery 2007, the kernel form.)  E|X - X'| over all ordered pairs
     is ``2/M^2 sum_i (2i - M - 1) x_(i)`` for sorted draws.  Infinite if a draw is.
     """
     x = np.sort(np.asarray(draws, float))
@@ -150,7 +150,7 @@ def crps_sample(draws, y) -> float:
 
 
 def interval_score(lo, hi, y, level: float = 0.95):
-    """Interval score of the central ``level`` interval [lo, hi] (Gneiting and Raftery 2007, Eq. (43)).
+    """Interval score of the central ``level`` interval [lo, hi] (Gneiting and Raftery 2007).
 
     ``(hi - lo) + (2/alpha)(lo - y) 1{y < lo} + (2/alpha)(y - hi) 1{y > hi}``,
     ``alpha = 1 - level``; infinite where an end is not finite.
@@ -176,7 +176,8 @@ def _finish(mean, sd_total, y, bounds) -> dict:
         for level in LEVELS:
             lo, hi = bounds[level]
             out[f"lo{_pct(level)}"], out[f"hi{_pct(level)}"] = lo, hi
-            out[f"covered{_pct(level)}"] = ((lo <= y) & (y <= hi)).astype(float)
+            # An infinite interval says nothing about where the value lies: it covers nothing.
+            out[f"covered{_pct(level)}"] = (np.isfinite(lo) & np.isfinite(hi) & (lo <= y) & (y <= hi)).astype(float)
         finite = np.isfinite(mean) & np.isfinite(sd_total)
         out["interval_score95"] = interval_score(*bounds[0.95], y, 0.95)
         out["abs_error"] = np.where(np.isfinite(mean), np.abs(np.where(np.isfinite(mean), mean, 0.0) - y), np.inf)
@@ -452,9 +453,11 @@ def summarise(predictions: pd.DataFrame, by=None) -> pd.DataFrame:
 
     Columns: ``n`` (predictions made), ``missing`` (predictions the method
     could not make), ``coverage50/80/95`` with their Wilson 95% intervals
-    (``coverage95_lo``, ``coverage95_hi``, ...), ``interval_score95`` and
-    ``crps`` (means; infinite if any prediction was non-finite),
-    ``median_abs_error`` and ``share_wild``.  Every number is a plain mean,
+    (``coverage95_lo``, ``coverage95_hi``, ...; a non-finite interval
+    counts as a miss), ``interval_score95`` and ``crps`` (means over the
+    predictions whose score is finite: a wild prediction's is infinite, and
+    ``share_wild`` says how many those are), ``median_abs_error`` and
+    ``share_wild``.  Every number is a plain mean,
     median or count over the rows of ``predictions``.  For bands of the
     extrapolation ratio, add a column first:
     ``summarise(p.assign(band=ratio_band(p.ratio)), by=["band"])``.
@@ -472,8 +475,9 @@ def summarise(predictions: pd.DataFrame, by=None) -> pd.DataFrame:
             hits = int(made[f"covered{p}"].sum())
             row[f"coverage{p}"] = hits / n if n else math.nan
             row[f"coverage{p}_lo"], row[f"coverage{p}_hi"] = wilson_interval(hits, n)
-        row["interval_score95"] = float(made["interval_score95"].mean()) if n else math.nan
-        row["crps"] = float(made["crps"].mean()) if n else math.nan
+        for score in ("interval_score95", "crps"):
+            finite = made[score][np.isfinite(made[score])]
+            row[score] = float(finite.mean()) if len(finite) else math.nan
         row["median_abs_error"] = float(made["abs_error"].median()) if n else math.nan
         row["share_wild"] = float(made["wild"].mean()) if n else math.nan
         rows.append(row)
@@ -559,15 +563,7 @@ def read_long_csv(path, group) -> pd.DataFrame:
     """
     path = Path(path)
     group = [group] if isinstance(group, str) else list(group)
-    try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            lines = [(i, row) for i, row in enumerate(csv.reader(handle), start=1) if any(c.strip() for c in row)]
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise ValueError(f"cannot read {path}: {reason}") from None
-    if not lines:
-        raise ValueError(f"{path} is empty: expected a header with columns {', '.join(group)}, size_b, gain, se")
-    header = [name.strip() for name in lines[0][1]]
+    header, rows = csv_rows(path, f"{', '.join(group)}, size_b, gain, se")
     numeric = ("size_b", "gain", "se")
     clash = [g for g in group if g in numeric]
     if clash:
@@ -578,10 +574,10 @@ def read_long_csv(path, group) -> pd.DataFrame:
                              f"{', '.join(repr(h) for h in header)}; expected {', '.join(group)}, size_b, gain, se)")
         if header.count(name) > 1:
             raise ValueError(f"{path}: column {name!r} appears more than once in the header")
-    if len(lines) == 1:
+    if not rows:
         raise ValueError(f"{path}: no data rows")
     records, seen = [], {}
-    for line, row in lines[1:]:
+    for line, row in rows:
         if len(row) != len(header):
             raise ValueError(f"{path}, line {line}: {len(row)} fields, but the header has {len(header)}")
         record = {name: row[header.index(name)].strip() for name in group}

@@ -125,7 +125,9 @@ def _table(header, rows) -> str:
 
 
 def _num(value, fmt=".3f") -> str:
-    return "n/a" if value is None or not math.isfinite(value) else format(value, fmt)
+    if value is None or math.isnan(value):
+        return "n/a"
+    return format(value, fmt) if math.isfinite(value) else ("inf" if value > 0 else "-inf")
 
 
 def _rule_name(rule: str) -> str:

@@ -126,13 +126,11 @@ class GainData:
         return f"GainData(n={self.n}, sizes={self.sizes.tolist()}, {se}, source={self.source!r})"
 
 
-def load_gains(path) -> GainData:
-    """Read a CSV with columns ``size_b``, ``gain`` and optionally ``se``.
+def csv_rows(path, expected: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The stripped header and the non-blank rows, each with its line number, of the CSV at ``path``.
 
-    Other columns are allowed and ignored; blank lines are skipped.  Any
-    other irregularity (unreadable file, missing column, ragged row,
-    non-numeric or non-finite value, size or se <= 0, duplicate size) raises
-    a ``ValueError`` naming the file, line and column.
+    An unreadable or empty file raises a ``ValueError`` naming it and the
+    ``expected`` columns.
     """
     path = Path(path)
     try:
@@ -142,9 +140,20 @@ def load_gains(path) -> GainData:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise ValueError(f"cannot read {path}: {reason}") from None
     if not rows:
-        raise ValueError(f"{path} is empty: expected a header with columns size_b, gain[, se]")
-    header_line, header = rows[0]
-    header = [name.strip() for name in header]
+        raise ValueError(f"{path} is empty: expected a header with columns {expected}")
+    return [name.strip() for name in rows[0][1]], rows[1:]
+
+
+def load_gains(path) -> GainData:
+    """Read a CSV with columns ``size_b``, ``gain`` and optionally ``se``.
+
+    Other columns are allowed and ignored; blank lines are skipped.  Any
+    other irregularity (unreadable file, missing column, ragged row,
+    non-numeric or non-finite value, size or se <= 0, duplicate size) raises
+    a ``ValueError`` naming the file, line and column.
+    """
+    path = Path(path)
+    header, rows = csv_rows(path, "size_b, gain[, se]")
     for name in REQUIRED_COLUMNS:
         if name not in header:
             raise ValueError(
@@ -157,7 +166,7 @@ def load_gains(path) -> GainData:
     wanted = [c for c in REQUIRED_COLUMNS + OPTIONAL_COLUMNS if c in header]
     arrays = {c: [] for c in wanted}
     where = []
-    for line, row in rows[1:]:
+    for line, row in rows:
         if len(row) != len(header):
             raise ValueError(f"{path}, line {line}: {len(row)} fields, but the header has {len(header)}")
         for name in wanted:

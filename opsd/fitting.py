@@ -22,7 +22,7 @@ import numpy as np
 from .checks import normal_quantile
 from .data import GainData
 from .laws import LAWS, ScalingLaw, get_law
-from .solver import covariance, multistart, polish_from_search, predict_batch, refit
+from .solver import covariance, linear_fit, multistart, polish_from_search, predict_batch, refit
 from .weights import CRITERIA, akaike_weights, check_rule, information_criteria, pseudo_bma_weights, stacking_weights
 
 __all__ = ["FitResult", "FitSet", "fit_law", "fit_all", "refit_all", "fit_rows", "loo_log_predictive",
@@ -51,7 +51,10 @@ def _limit_fits(law: ScalingLaw, sizes, gains, se):
     forms = law.limits(sizes)
     params, chi2 = [], np.full((len(gains), len(forms)), np.inf)
     for j, (_, form) in enumerate(forms):
-        p, c, ok = multistart(form, sizes, gains, se, form.starts(sizes, gains[0]))
+        if form.linear:
+            p, c, ok = linear_fit(form, sizes, gains, se)
+        else:
+            p, c, ok = multistart(form, sizes, gains, se, form.starts(sizes, gains[0]))
         params.append(p)
         chi2[:, j] = np.where(ok, c, np.inf)
     return forms, params, chi2

@@ -51,6 +51,8 @@ class ScalingLaw:
     # form, a grid search refined by zooming locates the global optimum
     # without an iterative solver, so it does not depend on rounding.
     shape_axes: Callable[[Array], tuple[tuple[Array, Callable[[Array], Array]], ...]] | None = None
+    # Linear in its parameters (Delta = sum_i theta_i x_i(N)): fitted in closed form.
+    linear: bool = False
 
     @property
     def k(self) -> int:
@@ -106,7 +108,8 @@ def _linear(name: str, label: str, params: tuple[str, ...], latex: str, columns)
     def starts(n, y):
         return np.zeros((1, len(params)))
 
-    return ScalingLaw(name, label, 0, params, latex, formula, jacobian, starts, ((-np.inf, np.inf),) * len(params))
+    return ScalingLaw(name, label, 0, params, latex, formula, jacobian, starts, ((-np.inf, np.inf),) * len(params),
+                      linear=True)
 
 
 _CONSTANT = _linear("constant", "Constant", ("a",), r"\Delta(N) = a", lambda n: [np.ones_like(n)])
@@ -232,7 +235,7 @@ POWER_LAW = ScalingLaw(
 LOGARITHMIC = ScalingLaw(
     "logarithmic", "Logarithmic", 2, ("a", "c"),
     r"\Delta(N) = a \cdot \ln N + c",
-    _log, _log_jac, _log_starts, (_FREE, _FREE),
+    _log, _log_jac, _log_starts, (_FREE, _FREE), linear=True,
 )
 
 

@@ -52,14 +52,13 @@ that is within 3 pp or two standard errors of zero.
 
 from __future__ import annotations
 
-import csv
 import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .data import DATA_DIR, binomial_variance, load_simplerl_zoo
+from .data import DATA_DIR, binomial_variance, csv_rows, load_simplerl_zoo
 
 __all__ = ["CHANCE", "ITEMS", "MIN_SIZES", "FLOOR_PP", "FLOOR_Z", "TECHNIQUES", "load_series", "series_table"]
 
@@ -115,19 +114,14 @@ def _effective_items(parts) -> float:
 
 def _read(path: Path, text=(), numbers=(), upper: float = 1.0, positive=()) -> pd.DataFrame:
     """Columns ``text`` as strings, ``numbers`` as blank (NaN) or finite in [0, upper], ``positive`` as > 0."""
-    try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            rows = [(line, row) for line, row in enumerate(csv.reader(handle), 1) if any(c.strip() for c in row)]
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise ValueError(f"cannot read {path}: {exc}") from None
-    if len(rows) < 2:
+    header, rows = csv_rows(path, ", ".join((*text, *numbers, *positive)))
+    if not rows:
         raise ValueError(f"{path}: no header or no data rows")
-    header = [name.strip() for name in rows[0][1]]
     for name in (*text, *numbers, *positive):
         if name not in header:
             raise ValueError(f"{path}: missing column {name!r}")
     columns = {name: [] for name in (*text, *numbers, *positive)}
-    for line, row in rows[1:]:
+    for line, row in rows:
         if len(row) != len(header):
             raise ValueError(f"{path}, line {line}: {len(row)} fields, but the header has {len(header)}")
         for name in text:

@@ -20,7 +20,7 @@ import numpy as np
 
 from .laws import ScalingLaw
 
-__all__ = ["solve_batch", "multistart", "refit", "predict_batch", "shape_search", "polish_from_search",
+__all__ = ["solve_batch", "linear_fit", "multistart", "refit", "predict_batch", "shape_search", "polish_from_search",
            "covariance", "condition", "MAX_CONDITION"]
 
 # A fit has converged when the Gauss-Newton model predicts that no step can
@@ -49,6 +49,12 @@ def _normal_equations(law, sizes, gains, weights, params):
     return chi2, hess, grad
 
 
+def _cross(a, b):
+    """Cross products of (B, 3) rows: the products np.cross forms, without its per-call overhead."""
+    return np.stack([a[:, 1] * b[:, 2] - a[:, 2] * b[:, 1], a[:, 2] * b[:, 0] - a[:, 0] * b[:, 2],
+                     a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]], axis=-1)
+
+
 def _solve(matrix, rhs):
     """Batched solve of (B, k, k) systems; singular systems give non-finite rows.
 
@@ -66,7 +72,7 @@ def _solve(matrix, rhs):
     if k == 3:
         r0, r1, r2 = m[:, 0], m[:, 1], m[:, 2]
         # Columns of the inverse are the cofactor rows (cross products) / det.
-        c0, c1, c2 = np.cross(r1, r2), np.cross(r2, r0), np.cross(r0, r1)
+        c0, c1, c2 = _cross(r1, r2), _cross(r2, r0), _cross(r0, r1)
         det = np.sum(r0 * c0, axis=-1)
         return (c0 * rhs[:, :1] + c1 * rhs[:, 1:2] + c2 * rhs[:, 2:]) / det[:, None]
     return np.linalg.solve(matrix, rhs[..., None])[..., 0]
@@ -171,6 +177,24 @@ def solve_batch(law: ScalingLaw, sizes, gains, se, starts, max_iter: int = MAX_I
                 retire(np.zeros(rows.size, dtype=bool))
     finite = np.all(np.isfinite(out_params), axis=1) & np.isfinite(out_chi2)
     return out_params, out_chi2, converged & finite
+
+
+def linear_fit(law: ScalingLaw, sizes, gains, se):
+    """The weighted least-squares fit of a law linear in its parameters (``law.linear``) to every row.
+
+    The normal equations are solved directly; returns params (B, k), chi2
+    (B,) and ok (B,), as :func:`multistart` does (not ok where the columns
+    are collinear at ``sizes``).
+    """
+    gains = np.atleast_2d(np.asarray(gains, float))
+    w = 1.0 / np.broadcast_to(np.asarray(se, float), gains.shape) ** 2
+    cols = law.jacobian(sizes, np.zeros(law.k))  # (n, k): the columns x_i(N)
+    with np.errstate(all="ignore"):
+        hess = np.einsum("ni,bn,nj->bij", cols, w, cols)
+        params = _solve(hess, (w * gains) @ cols)
+        chi2 = np.sum(w * (gains - params @ cols.T) ** 2, axis=-1)
+    ok = np.all(np.isfinite(params), axis=1) & np.isfinite(chi2)
+    return params, np.where(ok, chi2, np.inf), ok
 
 
 def multistart(law: ScalingLaw, sizes, gains, se, starts):
