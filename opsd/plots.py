@@ -21,6 +21,7 @@ from .laws import LAWS
 __all__ = ["FIGURE_DIR", "save", "COLORS", "AVERAGE_COLOR", "COMPONENT_COLORS", "style", "figure_1", "figure_2",
            "figure_3", "figure_4", "figure_5", "figure_6", "figure_7", "figure_identifiability",
            "figure_rule_weights", "figure_holdout", "figure_two_laws", "figure_relative_likelihood",
+           "figure_reliability", "figure_calibration_by_ratio",
            "figure_variance_split"]
 
 COLORS = {
@@ -485,4 +486,69 @@ def figure_variance_split(fits: FitSet, max_size: float = 405.0, rule: str = "ai
     b.set_ylabel("between-model share of the variance")
     for ax in (a, b):
         _size_axis(ax, data.sizes.max(), max_size)
+    return _finish(fig)
+
+
+def _method_style(method: str):
+    """Colour and marker of a backtest method: a law's own colour, black for the averages."""
+    if method in COLORS:
+        return COLORS[method], "o"
+    return {"best_aic": ("0.45", "v"), "average_aic": (AVERAGE_COLOR, "s"), "average_aicc": ("0.3", "D"),
+            "average_bic": ("0.55", "P"), "stacking": ("#56B4E9", "X"), "bootstrap_aic": ("#F0E442", "^"),
+            "last_value": ("0.7", "*")}.get(method, ("0.5", "."))
+
+
+def figure_reliability(summary):
+    """Reliability diagram: empirical against nominal coverage of the 50, 80 and 95% intervals, per method.
+
+    ``summary`` is :func:`opsd.backtest.summarise` output (one row per method).
+    """
+    import matplotlib.pyplot as plt
+
+    style()
+    fig, ax = plt.subplots(figsize=(6.5, 5.0))
+    nominal = np.array([0.5, 0.8, 0.95])
+    ax.plot([0.4, 1.0], [0.4, 1.0], color="0.6", lw=1, ls="--", label="nominal")
+    for _, row in summary.iterrows():
+        color, marker = _method_style(row["method"])
+        got = [row[f"coverage{p}"] for p in (50, 80, 95)]
+        ax.plot(nominal, got, marker=marker, color=color, lw=1.2, ms=6, label=row["method"].replace("_", " "))
+    ax.set_xlabel("nominal coverage of the central interval")
+    ax.set_ylabel("share of held-out points inside it")
+    ax.set_xlim(0.4, 1.0)
+    ax.set_ylim(0.0, 1.0)
+    ax.legend(frameon=False, fontsize=7.5, loc="upper left", ncols=2)
+    return _finish(fig)
+
+
+def figure_calibration_by_ratio(by_band, order=None, methods=("average_aic", "best_aic", "sqrt_log", "last_value")):
+    """95% coverage (with Wilson intervals) and mean interval score against the extrapolation-ratio band.
+
+    ``by_band`` is :func:`opsd.backtest.summarise` output by method and a ``band`` column; ``order``
+    lists the bands from the shortest extrapolation to the longest (default: as they come).
+    """
+    import matplotlib.pyplot as plt
+
+    style()
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.8))
+    bands = [str(b) for b in order] if order is not None else list(dict.fromkeys(by_band["band"].astype(str)))
+    x = np.arange(len(bands))
+    for i, method in enumerate(methods):
+        rows = by_band[by_band["method"] == method].set_index(by_band["band"].astype(str)[by_band["method"] == method])
+        rows = rows.reindex(bands)
+        color, marker = _method_style(method)
+        dx = (i - (len(methods) - 1) / 2) * 0.08
+        yerr = [rows["coverage95"] - rows["coverage95_lo"], rows["coverage95_hi"] - rows["coverage95"]]
+        a.errorbar(x + dx, rows["coverage95"], yerr=yerr, marker=marker, color=color, capsize=2, lw=1,
+                   label=method.replace("_", " "))
+        b.plot(x + dx, rows["median_interval_score95"], marker=marker, color=color, lw=1)
+    a.axhline(0.95, color="0.6", ls="--", lw=1)
+    a.set_ylim(0, 1.02)
+    a.set_ylabel("95% coverage (Wilson 95% CI)")
+    b.set_yscale("log")
+    b.set_ylabel("median 95% interval score (pp, lower is better)")
+    for ax in (a, b):
+        ax.set_xticks(x, bands)
+        ax.set_xlabel("extrapolation ratio (target / largest fitted size)")
+    a.legend(frameon=False, fontsize=7.5, loc="lower left")
     return _finish(fig)

@@ -20,7 +20,7 @@ import numpy as np
 from .averaging import combine
 from .checks import check_count, check_sizes
 from .data import GainData
-from .fitting import FAILED, LIMIT, fit_all, refit_all
+from .fitting import FAILED, LIMIT, FitSet, fit_all, refit_all
 from .weights import CRITERIA, akaike_weights, check_rule
 
 __all__ = ["BootstrapResult", "bootstrap", "percentile_interval"]
@@ -214,14 +214,18 @@ class BootstrapResult:
 
 
 def bootstrap(data: GainData, sizes=(70.0,), n_resamples: int = 1000, seed: int = 0,
-              rule: str = "aic", progress: bool = False, with_sd: bool = False) -> BootstrapResult:
+              rule: str = "aic", progress: bool = False, with_sd: bool = False,
+              fits: FitSet | None = None) -> BootstrapResult:
     """Parametric bootstrap of Section 2.5 with ``n_resamples`` resamples.
 
     Requires standard errors: the noise of each resample is
     ``N(0, se_i^2)`` at each observed size.  Each resample's weights come
     from the criterion ``rule`` (predictive rules would need leave-one-out
     refits of every resample and are not offered).  ``progress=True`` shows a
-    progress bar on stderr.
+    progress bar on stderr.  ``with_sd=True`` also keeps each refit's
+    prediction sd (for :meth:`BootstrapResult.mixture_interval`); a refit
+    whose sd is not finite then counts as failed.  ``fits``, the fits of
+    every law to ``data`` if already at hand, saves refitting them.
     """
     if not data.sigma_given:
         raise ValueError("the parametric bootstrap needs standard errors: add an 'se' column to the data")
@@ -229,7 +233,9 @@ def bootstrap(data: GainData, sizes=(70.0,), n_resamples: int = 1000, seed: int 
     n_resamples = check_count(n_resamples, "n_resamples")
     sizes = check_sizes(sizes)
 
-    base = fit_all(data)
+    if fits is not None and fits.data is not data:
+        raise ValueError("fits must be the fits to the data being resampled")
+    base = fit_all(data) if fits is None else fits
     rng = np.random.default_rng(seed)
     resampled = data.gains + rng.standard_normal((n_resamples, data.n)) * data.se
 

@@ -21,6 +21,7 @@ import hashlib
 import os
 from pathlib import Path
 
+from . import backtest as _bt
 from . import recovery as _recovery
 from .data import DATA_DIR, GainData
 from .decomposition import fit_decomposition as _fit_decomposition
@@ -72,6 +73,7 @@ validate = cached(_validate)
 fit_decomposition = cached(_fit_decomposition)
 recover_se = cached(_recovery.recover_se)
 se_grid_search = cached(_recovery.se_grid_search)
+_backtest = cached(_bt.run)
 
 
 def bootstrap_70(data: GainData, seed: int = 0, rule: str = "aic"):
@@ -92,3 +94,19 @@ def validation(data: GainData, seed: int = 0, rule: str = "aic"):
 def decomposition_family(data: GainData, seed: int = 0):
     """Every solution of the joint decomposition fit (Eqs. (10)-(13)) from 200 starts."""
     return fit_decomposition(data, n_starts=200, seed=seed)
+
+
+def calibration_study(seed: int = 0):
+    """The backtest of every real series (opsd.series) at holdouts 1-3 with every fast method."""
+    from .series import load_series
+
+    return _backtest(load_series(), holdouts=_bt.HOLDOUTS, methods=_bt.FAST_METHODS, seed=seed)
+
+
+def calibration_slow(seed: int = 0, every: int = 8):
+    """Stacking and the bootstrap, which refit every split many times, on every ``every``-th series at holdout 1."""
+    from .series import load_series
+
+    series = load_series()
+    chosen = series["series"].drop_duplicates().iloc[::every]
+    return _backtest(series[series["series"].isin(chosen)], holdouts=(1,), methods=_bt.SLOW_METHODS, seed=seed)
