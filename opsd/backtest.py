@@ -494,18 +494,20 @@ def calibration_factor(predictions: pd.DataFrame, method: str = "average_aic", l
     """Factor k such that mean -/+ z k sd_total covers ``level`` of ``method``'s predictions.
 
     k = (the ``level`` quantile of |observed - mean| / sd_total) / z, z the
-    normal quantile of ``level``.  Missing predictions are left out; a
-    non-finite one counts as an infinite standardised error.  The factor is
-    a statement about exactly these predictions: apply it to others
-    (:func:`leave_one_family_out`), never back to these.
+    normal quantile of ``level``, over the predictions with a finite mean
+    and sd_total.  No factor can make an infinite interval informative, so
+    those are left out here and stay misses after recalibration (as are
+    missing predictions): the factor aims at ``level`` coverage among the
+    finite intervals.  The factor is a statement about exactly these
+    predictions: apply it to others (:func:`leave_one_family_out`), never
+    back to these.
     """
     rows = predictions[(predictions["method"] == method) & ~predictions["missing"].astype(bool)]
+    rows = rows[np.isfinite(rows["mean"]) & np.isfinite(rows["sd_total"])]
     if rows.empty:
-        raise ValueError(f"no predictions of method {method!r} to calibrate on")
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        ratio = np.abs(rows["observed"].to_numpy() - rows["mean"].to_numpy()) / rows["sd_total"].to_numpy()
-        ratio = np.nan_to_num(ratio, nan=np.inf)
-        return float(np.quantile(ratio, level, method="inverted_cdf") / normal_quantile(level))
+        raise ValueError(f"no finite predictions of method {method!r} to calibrate on")
+    ratio = np.abs(rows["observed"].to_numpy() - rows["mean"].to_numpy()) / rows["sd_total"].to_numpy()
+    return float(np.quantile(ratio, level, method="inverted_cdf") / normal_quantile(level))
 
 
 def recalibrate(predictions: pd.DataFrame, factor, method: str = "average_aic", name: str | None = None):

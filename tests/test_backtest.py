@@ -198,7 +198,7 @@ def test_calibration_factor():
     # Applied to the predictions it came from, it covers at least the level (and no more than one more row).
     covered = bt.recalibrate(p, k)["covered95"].mean()
     assert 0.95 <= covered <= 0.95 + 1 / 200
-    with pytest.raises(ValueError, match="no predictions of method 'stacking'"):
+    with pytest.raises(ValueError, match="no finite predictions of method 'stacking'"):
         bt.calibration_factor(p, "stacking")
 
 
@@ -318,3 +318,14 @@ def test_cli_bad_holdout(tmp_path, capsys):
     assert "--holdout must be an integer >= 1" in capsys.readouterr().err
     assert main(["backtest", str(_write(tmp_path, SERIES_CSV))]) == 2
     assert "--group" in capsys.readouterr().err
+
+
+def test_calibration_factor_leaves_infinite_intervals_out():
+    rng = np.random.default_rng(5)
+    n = 4000
+    rows = pd.DataFrame({"method": "average_aic", "missing": False, "observed": 2.0 * rng.standard_normal(n),
+                         "mean": 0.0, "sd_total": 1.0})
+    with_infinite = pd.concat([rows, rows.head(400).assign(sd_total=np.inf)])
+    # An infinite interval neither counts as a hit (|e| / inf = 0) nor makes the factor infinite.
+    assert bt.calibration_factor(with_infinite) == pytest.approx(bt.calibration_factor(rows))
+    assert bt.calibration_factor(rows) == pytest.approx(2.0, rel=0.05)
