@@ -493,9 +493,9 @@ def _method_style(method: str):
     """Colour and marker of a backtest method: a law's own colour, black for the averages."""
     if method in COLORS:
         return COLORS[method], "o"
-    return {"best_aic": ("0.45", "v"), "average_aic": (AVERAGE_COLOR, "s"), "average_aicc": ("0.3", "D"),
-            "average_bic": ("0.55", "P"), "stacking": ("#56B4E9", "X"), "bootstrap_aic": ("#F0E442", "^"),
-            "last_value": ("0.7", "*")}.get(method, ("0.5", "."))
+    return {"best_aic": ("#882255", "v"), "average_aic": (AVERAGE_COLOR, "s"), "average_aicc": ("#44AA99", "D"),
+            "average_bic": ("#999933", "P"), "stacking": ("#56B4E9", "X"), "bootstrap_aic": ("#AA4499", "^"),
+            "last_value": ("0.6", "*")}.get(method, ("0.5", "."))
 
 
 def figure_reliability(summary):
@@ -509,10 +509,12 @@ def figure_reliability(summary):
     fig, ax = plt.subplots(figsize=(6.5, 5.0))
     nominal = np.array([0.5, 0.8, 0.95])
     ax.plot([0.4, 1.0], [0.4, 1.0], color="0.6", lw=1, ls="--", label="nominal")
-    for _, row in summary.iterrows():
+    for i, (_, row) in enumerate(summary.iterrows()):
         color, marker = _method_style(row["method"])
         got = [row[f"coverage{p}"] for p in (50, 80, 95)]
-        ax.plot(nominal, got, marker=marker, color=color, lw=1.2, ms=6, label=row["method"].replace("_", " "))
+        dodge = (i - (len(summary) - 1) / 2) * 0.004  # methods with equal coverage stay apart
+        ax.plot(nominal + dodge, got, marker=marker, color=color, lw=1.2, ms=6, alpha=0.9,
+                label=row["method"].replace("_", " "))
     ax.set_xlabel("nominal coverage of the central interval")
     ax.set_ylabel("share of held-out points inside it")
     ax.set_xlim(0.4, 1.0)
