@@ -74,6 +74,7 @@ portable: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python tests/benchmarks/bootstrap_speed.py
+	$(BIN)/python tests/benchmarks/backtest_speed.py
 
 clean:
 	rm -rf _build
