@@ -390,7 +390,8 @@ def figure_rule_weights(weights: dict, names):
     return _finish(fig)
 
 
-def figure_holdout(series: dict, level: float = 0.95, rule: str = "aic", ceilings: dict | None = None):
+def figure_holdout(series: dict, level: float = 0.95, rule: str = "aic", ceilings: dict | None = None,
+                   ylabel: str = "gain (pp)"):
     """One panel per series (title -> (fits, data)): the laws fitted to the smaller sizes, and every
     point of ``data`` beyond the fitted ones marked as held out.  ``ceilings`` (title -> pp) marks the
     largest possible gain, 100 minus the baseline accuracy, where it is known."""
@@ -416,7 +417,7 @@ def figure_holdout(series: dict, level: float = 0.95, rule: str = "aic", ceiling
         _size_axis(ax, train_max, grid[-1])
         ax.set_title(title)
         _ceiling(ax, (ceilings or {}).get(title, CEILING))
-    axes[0, 0].set_ylabel("gain of RL over base (pp)")
+    axes[0, 0].set_ylabel(ylabel)
     axes[0, -1].legend(frameon=False, fontsize=7.5, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return _finish(fig)
 
