@@ -58,6 +58,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtr
 
 from .averaging import model_average
 from .checks import normal_quantile
@@ -117,10 +118,6 @@ def _check_methods(methods) -> tuple[str, ...]:
 
 # --- scores ----------------------------------------------------------------------------------------------
 
-def _normal_cdf(z):
-    return 0.5 * (1.0 + np.vectorize(math.erf, otypes=[float])(np.asarray(z, float) / math.sqrt(2.0)))
-
-
 def crps_gaussian(mean, sd, y):
     """CRPS of N(mean, sd^2) at ``y`` (Gneiting and Raftery 2007), in closed form.
 
@@ -131,7 +128,7 @@ def crps_gaussian(mean, sd, y):
     ok = np.isfinite(mean) & np.isfinite(sd)
     z = np.where(ok, (y - np.where(ok, mean, 0.0)) / np.where(ok, sd, 1.0), 0.0)
     pdf = np.exp(-0.5 * z**2) / math.sqrt(2 * math.pi)
-    crps = np.where(ok, sd, 1.0) * (z * (2 * _normal_cdf(z) - 1) + 2 * pdf - 1 / math.sqrt(math.pi))
+    crps = np.where(ok, sd, 1.0) * (z * (2 * ndtr(z) - 1) + 2 * pdf - 1 / math.sqrt(math.pi))
     return np.where(ok, crps, np.inf)
 
 
