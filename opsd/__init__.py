@@ -21,7 +21,7 @@ from threadpoolctl import threadpool_limits as _threadpool_limits
 from . import _threads  # noqa: F401  (before numpy is loaded)
 from .averaging import AveragedPrediction, combine, model_average
 from .data import DATA_DIR, GainData, SimpleRLZoo, accuracy_gain, load_gains, load_simplerl_zoo, mean_gain
-from .fitting import FitResult, FitSet, fit_all, fit_law
+from .fitting import FitResult, FitSet, fit_all, fit_law, profile_interval
 from .laws import LAW_NAMES, LAWS, ScalingLaw, get_law
 from .resampling import BootstrapResult, bootstrap, percentile_interval
 from .weights import CRITERIA, RULES, akaike_weights
@@ -32,6 +32,6 @@ __all__ = [
     "AveragedPrediction", "BootstrapResult", "CRITERIA", "DATA_DIR", "FitResult", "FitSet", "GainData",
     "LAWS", "LAW_NAMES", "RULES", "ScalingLaw", "akaike_weights", "bootstrap", "combine", "fit_all", "fit_law",
     "SimpleRLZoo", "accuracy_gain", "get_law", "load_gains", "load_simplerl_zoo", "mean_gain", "model_average",
-    "percentile_interval",
+    "percentile_interval", "profile_interval",
 ]
 __version__ = "0.1.0"

@@ -22,11 +22,11 @@ import numpy as np
 from .checks import normal_quantile
 from .data import GainData
 from .laws import LAWS, ScalingLaw, get_law
-from .solver import covariance, linear_fit, multistart, polish_from_search, predict_batch, refit
+from .solver import covariance, linear_fit, multistart, polish_from_search, predict_batch, profile_chi2, refit
 from .weights import CRITERIA, akaike_weights, check_rule, information_criteria, pseudo_bma_weights, stacking_weights
 
 __all__ = ["FitResult", "FitSet", "fit_law", "fit_all", "refit_all", "fit_rows", "loo_log_predictive",
-           "STATUSES"]
+           "profile_interval", "STATUSES"]
 
 # Below this many residual degrees of freedom per estimated parameter, weights
 # from an estimated sigma come with a warning (see FitSet.warnings).
@@ -290,6 +290,17 @@ class FitSet:
         """Leave-one-out log predictive densities of the usable fits (:func:`loo_log_predictive`)."""
         return loo_log_predictive(self.data, [f.name for f in self.usable])
 
+    def profile(self, name: str, param: str, values) -> np.ndarray:
+        """Profile chi^2 of law ``name``'s shape parameter ``param`` at ``values``.
+
+        With given standard errors chi^2 is -2 log-likelihood up to a
+        constant, so :func:`profile_interval` reads a likelihood-ratio
+        interval from it.
+        """
+        if not self.sigma_given:
+            raise ValueError("a profile likelihood needs standard errors: add an 'se' column to the data")
+        return profile_chi2(get_law(name), self.data.sizes, self.data.gains, self.data.se, param, values)
+
     def weights(self, rule: str = "aic") -> dict[str, float]:
         """Weight of every fitted law under ``rule`` (see :data:`opsd.weights.RULES`); failed fits get 0.
 
@@ -464,3 +475,28 @@ def fit_all(data: GainData, laws=None) -> FitSet:
             f"than parameters (at least {need})"
         )
     return FitSet(data, tuple(fits), tuple(excluded))
+
+
+def profile_interval(values, chi2, level: float = 0.95) -> tuple[float, float]:
+    """Profile-likelihood interval: where the profile ``chi2`` is within z^2 of its least value.
+
+    z^2, the square of the two-sided normal quantile for ``level``, is the
+    chi-square quantile with one degree of freedom (3.84 at 95%).  The ends
+    are interpolated linearly between grid points; an end the profile never
+    crosses inside ``values`` is infinite, since the data do not bound it.
+    """
+    values, chi2 = np.asarray(values, float), np.asarray(chi2, float)
+    if values.ndim != 1 or values.shape != chi2.shape or values.size < 3 or np.any(np.diff(values) <= 0):
+        raise ValueError("a profile needs at least three increasing values and one chi^2 per value")
+    threshold = np.min(chi2) + normal_quantile(level) ** 2
+    ends = []
+    for step in (-1, 1):
+        i = int(np.argmin(chi2))
+        while 0 <= i + step < values.size and chi2[i + step] <= threshold:
+            i += step
+        j = i + step
+        if not 0 <= j < values.size:
+            ends.append(step * np.inf)
+            continue
+        ends.append(float(values[i] + (threshold - chi2[i]) * (values[j] - values[i]) / (chi2[j] - chi2[i])))
+    return ends[0], ends[1]

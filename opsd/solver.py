@@ -21,7 +21,7 @@ import numpy as np
 from .laws import ScalingLaw
 
 __all__ = ["solve_batch", "linear_fit", "multistart", "refit", "predict_batch", "shape_search", "polish_from_search",
-           "covariance", "condition", "MAX_CONDITION"]
+           "covariance", "condition", "profile_chi2", "MAX_CONDITION"]
 
 # A fit has converged when the Gauss-Newton model predicts that no step can
 # lower chi^2 by more than this (relative to max(chi^2, 1)): the parameters
@@ -352,6 +352,55 @@ def shape_search(law, sizes, gains, se, rounds: int = 10, zoom: int = 4):
         best_u, best_saved, best_a = best_u[rows, j], best_saved[rows, j], best_a[rows, j]
         best_u, _, best_a = _zoom(law, sizes, w, wy, theta, best_u, best_saved, best_a, step, range(m), rounds, zoom)
     return np.concatenate([best_a[:, None], theta(best_u)], axis=1)
+
+
+def profile_chi2(law, sizes, gains, se, param: str, values, rounds: int = 12, zoom: int = 4) -> np.ndarray:
+    """Profile chi^2 of a shape parameter: at each of ``values``, the least chi^2 over the others.
+
+    For a law Delta = a g(N; theta) (one with ``shape_axes``) the amplitude
+    is in closed form; any other shape parameter is searched on the law's
+    grid and refined by zooming, as in :func:`shape_search`.  The profile is
+    what a profile-likelihood interval is read from: with given standard
+    errors, -2 log-likelihood is chi^2 plus a constant.
+    """
+    if law.shape_axes is None or param not in law.params[1:]:
+        shapes = law.params[1:] if law.shape_axes is not None else ()
+        raise ValueError(f"{law.name} has no profile for {param!r}; shape parameters: {', '.join(shapes) or 'none'}")
+    fixed = law.params.index(param) - 1
+    axes = law.shape_axes(sizes)
+    free = [i for i in range(len(axes)) if i != fixed]
+    sizes, gains, se = (np.asarray(x, float) for x in (sizes, gains, se))
+    w = 1.0 / np.broadcast_to(se, gains.shape) ** 2
+    wy, total = (w * gains)[None], float(np.sum(w * gains**2))
+    values = np.atleast_1d(np.asarray(values, float))
+
+    def saved_at(u):  # u: (P, len(free)) grid coordinates of the free axes -> chi^2 saved (P,)
+        theta = np.empty((len(u), len(axes)))
+        for col, i in enumerate(free):
+            theta[:, col if i < fixed else col + 1] = axes[i][1](u[:, col])
+        theta[:, fixed] = value
+        with np.errstate(all="ignore"):
+            return _closed_form(law, sizes, w[None], wy, theta[None])[1][0]
+
+    out = np.empty(values.size)
+    for v, value in enumerate(values):
+        if not free:
+            out[v] = total - saved_at(np.empty((1, 0)))[0]
+            continue
+        grid = np.stack(np.meshgrid(*[axes[i][0] for i in free], indexing="ij"), axis=-1).reshape(-1, len(free))
+        saved = saved_at(grid)
+        best, top = grid[np.argmax(saved)], np.max(saved)
+        step = np.array([axes[i][0][1] - axes[i][0][0] for i in free])
+        offsets = np.stack(np.meshgrid(*[np.arange(-zoom, zoom + 1) / zoom] * len(free), indexing="ij"),
+                           axis=-1).reshape(-1, len(free))
+        for _ in range(rounds):
+            local = best + offsets * step
+            saved = saved_at(local)
+            if np.max(saved) > top:
+                best, top = local[np.argmax(saved)], np.max(saved)
+            step = step / zoom
+        out[v] = total - top
+    return out
 
 
 def polish_from_search(law, sizes, gains, se, params, chi2, ok):
