@@ -105,6 +105,19 @@ class BootstrapResult:
             raise ValueError(f"size {size:g} was not bootstrapped; sizes: {self.sizes.tolist()}")
         return int(matches[0])
 
+    def selection_frequencies(self) -> dict[str, float]:
+        """Bootstrap-frequency weights: the share of resamples in which each law has the largest weight.
+
+        Buckland, Burnham and Augustin (1997) offer these as an alternative to
+        Akaike weights.  Resamples without an average are left out; ties go
+        to the law listed first.
+        """
+        weights = self.weight_samples[np.all(np.isfinite(self.weight_samples), axis=1)]
+        if weights.size == 0:
+            return {name: float("nan") for name in self.names}
+        counts = np.bincount(np.argmax(weights, axis=1), minlength=len(self.names))
+        return {name: float(c) / len(weights) for name, c in zip(self.names, counts)}
+
     def mean(self, size: float, law: str | None = None) -> float:
         """Mean over resamples of the averaged (or one law's) prediction."""
         column = self._column(size, law)
