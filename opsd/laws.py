@@ -59,6 +59,12 @@ class ScalingLaw:
         """Number of fitted parameters."""
         return len(self.params)
 
+    @property
+    def noun(self) -> str:
+        """The law's name for prose: "power law", "sigmoid law", "sqrt-log law"."""
+        words = self.label.lower()
+        return words if words.endswith("law") else f"{words} law"
+
     def __call__(self, sizes, params) -> Array:
         """Delta(N) at ``sizes`` (shape (n,)) for ``params`` (shape (..., k))."""
         return self.formula(np.asarray(sizes, dtype=float), params)
