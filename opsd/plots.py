@@ -354,14 +354,17 @@ def figure_7(series: dict, max_size: float = 405.0, level: float = 0.95, rule: s
 
     style()
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
-    for color, (name, fits) in zip(BENCHMARK_COLORS, series.items()):
+    # Each series has its own line style, marker and width, drawn thinner on
+    # top, so that series which coincide stay visible.
+    styles = [("-", "o", 3.0, 7), ("--", "s", 2.0, 5), (":", "^", 1.6, 3.5)]
+    for color, (line, marker, width, ms), (name, fits) in zip(BENCHMARK_COLORS, styles, series.items()):
         data = fits.data
         grid = np.geomspace(data.sizes.min(), max_size, 120)
         avg = model_average(fits, grid, rule)
         lo, hi = avg.interval(level)
-        ax.fill_between(grid, lo, hi, color=color, alpha=0.15, lw=0)
-        ax.plot(grid, avg.mean, color=color, lw=2, label=name)
-        ax.plot(data.sizes, data.gains, "o", color=color, ms=4)
+        ax.fill_between(grid, lo, hi, color=color, alpha=0.12, lw=0)
+        ax.plot(grid, avg.mean, color=color, lw=width, ls=line, label=name)
+        ax.plot(data.sizes, data.gains, marker, color=color, ms=ms, mfc="none" if ms < 7 else color)
     _size_axis(ax, max(f.data.sizes.max() for f in series.values()), max_size)
     ax.set_ylabel(f"model-averaged gain (pp), {level:.0%} band")
     ax.legend(frameon=False, loc="upper left")
