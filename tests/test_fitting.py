@@ -218,3 +218,39 @@ def test_loo_marks_laws_that_cannot_be_refitted():
     lpd = loo_log_predictive(data, ["power_law", "sigmoid"])
     assert np.all(np.isfinite(lpd[:, 0])) and np.all(np.isnan(lpd[:, 1]))
     assert pseudo_bma_weights(lpd).tolist() == [1.0, 0.0]
+
+
+@pytest.mark.parametrize("name, param", [("power_law", "b"), ("saturating", "N0"), ("sigmoid", "b"), ("sigmoid", "c")])
+def test_profile_touches_the_fit_at_its_estimate_and_lies_above_it(observed_fits, name, param):
+    fit = observed_fits[name]
+    estimate = fit.param_dict[param]
+    grid = estimate * np.array([0.5, 0.8, 1.0, 1.25, 2.0])
+    profile = observed_fits.profile(name, param, grid)
+    assert profile[2] == pytest.approx(fit.chi2, rel=1e-6, abs=1e-9)
+    assert np.all(profile >= fit.chi2 - 1e-9)
+
+
+def test_profile_interval_of_a_parabola_is_the_wald_interval():
+    from opsd import profile_interval
+
+    grid = np.linspace(-2.0, 4.0, 601)
+    lo, hi = profile_interval(grid, ((grid - 1.0) / 0.5) ** 2)
+    z = NormalDist().inv_cdf(0.975)
+    assert lo == pytest.approx(1.0 - z * 0.5, abs=1e-4) and hi == pytest.approx(1.0 + z * 0.5, abs=1e-4)
+    # A profile that never crosses the threshold on one side has no end there.
+    assert profile_interval(grid, np.minimum(((grid - 1.0) / 0.5) ** 2, 1.0)) == (-np.inf, np.inf)
+    assert profile_interval(grid, np.where(grid < 1.0, ((grid - 1.0) / 0.5) ** 2, 0.0))[1] == np.inf
+
+
+def test_profile_rejects_what_it_cannot_do(observed, observed_fits):
+    from opsd import profile_interval
+
+    with pytest.raises(ValueError, match="shape parameters: b"):
+        observed_fits.profile("power_law", "a", [1.0, 2.0])
+    with pytest.raises(ValueError, match="none"):
+        observed_fits.profile("logarithmic", "c", [1.0, 2.0])
+    without_se = fit_all(GainData.from_arrays(observed.sizes, observed.gains))
+    with pytest.raises(ValueError, match="standard errors"):
+        without_se.profile("power_law", "b", [0.5, 0.6])
+    with pytest.raises(ValueError, match="increasing"):
+        profile_interval([1.0, 0.5, 2.0], [1.0, 0.0, 1.0])

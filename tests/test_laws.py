@@ -105,3 +105,9 @@ def test_jacobians_match_finite_differences_far_from_the_optimum(name):
         down[i] -= h
         numeric = (law(sizes, up) - law(sizes, down)) / (2 * h)
         np.testing.assert_allclose(jac[:, i], numeric, rtol=1e-5, atol=1e-8 * np.max(np.abs(law(sizes, params))))
+
+
+def test_every_law_has_a_noun_for_prose():
+    nouns = {name: law.noun for name, law in LAWS.items()}
+    assert nouns["power_law"] == "power law" and nouns["sigmoid"] == "sigmoid law"
+    assert all(noun.endswith("law") and "law law" not in noun for noun in nouns.values())

@@ -94,3 +94,13 @@ def test_mixture_interval_needs_the_sds_and_is_wider_than_the_point_interval(obs
     lo, hi = result.mixture_interval(70.0)
     point_lo, point_hi = result.ci(70.0)
     assert lo < point_lo and hi > point_hi
+
+
+def test_selection_frequencies_count_the_largest_weight(observed):
+    result = bootstrap(observed, [70.0], 200, seed=4)
+    freq = result.selection_frequencies()
+    assert set(freq) == set(result.names) and sum(freq.values()) == pytest.approx(1.0)
+    ok = np.all(np.isfinite(result.weight_samples), axis=1)
+    winners = np.argmax(result.weight_samples[ok], axis=1)
+    for j, name in enumerate(result.names):
+        assert freq[name] == pytest.approx(np.mean(winners == j))
