@@ -61,7 +61,7 @@ import pandas as pd
 from scipy.special import ndtr
 
 from .averaging import model_average
-from .checks import normal_quantile
+from .checks import check_count, normal_quantile
 from .data import GainData, csv_rows
 from .fitting import fit_all
 from .laws import LAW_NAMES
@@ -69,7 +69,8 @@ from .resampling import bootstrap
 
 __all__ = ["HOLDOUTS", "MIN_FIT_POINTS", "N_BOOT", "LEVELS", "WILD_PP", "RATIO_EDGES", "METHODS",
            "SLOW_METHODS", "FAST_METHODS", "CLI_METHODS", "run", "predict_holdout", "gaussian_scores",
-           "sample_scores", "interval_score", "crps_gaussian", "crps_sample", "wilson_interval", "summarise",
+           "sample_scores", "interval_score", "crps_gaussian", "crps_sample", "wilson_interval", "cluster_interval",
+           "summarise",
            "ratio_band", "calibration_factor", "recalibrate", "leave_one_family_out", "read_long_csv"]
 
 #: Holdouts of the study: the 1, 2 and 3 largest sizes of each series.
@@ -236,6 +237,39 @@ def wilson_interval(successes: int, n: int, level: float = 0.95) -> tuple[float,
 
 
 # --- the protocol ----------------------------------------------------------------------------------------
+
+def cluster_interval(predictions: pd.DataFrame, method: str, level: float = 0.95, by: str = "family",
+                     versus: str | None = None, n_resamples: int = 4000, seed: int = 0) -> tuple[float, float]:
+    """Percentile interval of ``method``'s coverage at ``level`` when whole clusters are resampled.
+
+    The predictions of one cluster (by default one model family: its
+    benchmarks, holdouts and target sizes) are not independent, which the
+    Wilson interval assumes.  Resampling the clusters with replacement and
+    recomputing the pooled coverage keeps whatever they share.  With
+    ``versus``, the interval is of the difference in coverage between
+    ``method`` and ``versus`` on the same resampled clusters (a paired
+    comparison).  With few clusters the interval is itself rough; it says
+    how much the answer could move had other families been collected.
+    """
+    check_count(n_resamples, "n_resamples")
+    column = f"covered{_pct(level)}"
+    made = predictions[~predictions["missing"].astype(bool)]
+    clusters = sorted(made[by].unique())
+    counts = np.random.default_rng(seed).multinomial(len(clusters), np.full(len(clusters), 1 / len(clusters)),
+                                                     size=n_resamples)
+
+    def coverage(name):
+        rows = made[made["method"] == name]
+        if rows.empty:
+            raise ValueError(f"no predictions of method {name!r}")
+        grouped = rows.groupby(by, observed=True)[column].agg(["sum", "count"]).reindex(clusters, fill_value=0)
+        return (counts @ grouped["sum"].to_numpy()) / (counts @ grouped["count"].to_numpy())
+
+    with np.errstate(invalid="ignore", divide="ignore"):  # a resample without the method's clusters is NaN
+        draws = coverage(method) - (coverage(versus) if versus is not None else 0.0)
+    lo, hi = np.nanquantile(draws, [(1 - level) / 2, (1 + level) / 2])
+    return float(lo), float(hi)
+
 
 @contextmanager
 def _timed(timing, key):

@@ -329,3 +329,23 @@ def test_calibration_factor_leaves_infinite_intervals_out():
     # An infinite interval neither counts as a hit (|e| / inf = 0) nor makes the factor infinite.
     assert bt.calibration_factor(with_infinite) == pytest.approx(bt.calibration_factor(rows))
     assert bt.calibration_factor(rows) == pytest.approx(2.0, rel=0.05)
+
+
+def _coverage_rows(hits_by_family: dict, method: str = "m") -> pd.DataFrame:
+    rows = [{"family": family, "method": method, "missing": False, "covered95": float(hit)}
+            for family, hits in hits_by_family.items() for hit in hits]
+    return pd.DataFrame(rows)
+
+
+def test_cluster_interval_resamples_whole_families():
+    from opsd.backtest import cluster_interval
+
+    same = _coverage_rows({"A": [1, 0], "B": [1, 1, 0, 0], "C": [0, 1]})
+    assert cluster_interval(same, "m") == pytest.approx((0.5, 0.5))  # every family covers half
+    assert cluster_interval(same, "m", versus="m") == (0.0, 0.0)
+    split = _coverage_rows({"A": [1] * 10, "B": [0] * 10, "C": [1] * 10, "D": [0] * 10})
+    lo, hi = cluster_interval(split, "m", seed=1)
+    wilson_lo, wilson_hi = bt.wilson_interval(20, 40)
+    assert lo < wilson_lo and hi > wilson_hi  # four clusters, not forty independent points
+    with pytest.raises(ValueError, match="no predictions of method 'x'"):
+        cluster_interval(same, "x")
