@@ -19,14 +19,14 @@ from functools import cached_property
 
 import numpy as np
 
-from .checks import normal_quantile
+from .checks import check_count, normal_quantile
 from .data import GainData
 from .laws import LAWS, ScalingLaw, get_law
 from .solver import covariance, linear_fit, multistart, polish_from_search, predict_batch, profile_chi2, refit
 from .weights import CRITERIA, akaike_weights, check_rule, information_criteria, pseudo_bma_weights, stacking_weights
 
 __all__ = ["FitResult", "FitSet", "fit_law", "fit_all", "refit_all", "fit_rows", "loo_log_predictive",
-           "profile_interval", "STATUSES"]
+           "profile_interval", "optimism", "STATUSES"]
 
 # Below this many residual degrees of freedom per estimated parameter, weights
 # from an estimated sigma come with a warning (see FitSet.warnings).
@@ -500,3 +500,30 @@ def profile_interval(values, chi2, level: float = 0.95) -> tuple[float, float]:
             continue
         ends.append(float(values[i] + (threshold - chi2[i]) * (values[j] - values[i]) / (chi2[j] - chi2[i])))
     return ends[0], ends[1]
+
+
+def optimism(fits: "FitSet", n_replicates: int = 2000, seed: int = 0) -> dict[str, tuple[float, float]]:
+    """Expected optimism of each law's chi^2, by simulation: the penalty an information criterion estimates.
+
+    For each law, new gains are drawn from its fitted curve with the data's
+    standard errors, the law is refitted to each draw, and the chi^2 of the
+    refit on a fresh, independent draw is compared with its chi^2 on the
+    draw it was fitted to.  The mean difference is the optimism that AIC's
+    2k estimates (exactly 2k for a law linear in its parameters with known
+    errors).  Returns law -> (mean optimism, its Monte-Carlo standard error);
+    failed refits are left out of the mean.
+    """
+    if not fits.sigma_given:
+        raise ValueError("the optimism with known errors needs standard errors: add an 'se' column to the data")
+    n_replicates = check_count(n_replicates, "n_replicates")
+    data, rng = fits.data, np.random.default_rng(seed)
+    out = {}
+    for fit in fits.usable:
+        truth = fit.model(data.sizes, fit.params)
+        fitted_to = truth + rng.standard_normal((n_replicates, data.n)) * data.se
+        fresh = truth + rng.standard_normal((n_replicates, data.n)) * data.se
+        mean, _, chi2, status, _ = fit_rows(fit.law, data.sizes, fitted_to, data.se, data.sizes, fit.params)
+        gap = np.sum(((fresh - mean) / data.se) ** 2, axis=1) - chi2
+        gap = gap[(status != FAILED) & np.isfinite(gap)]
+        out[fit.name] = (float(np.mean(gap)), float(np.std(gap, ddof=1) / np.sqrt(gap.size)))
+    return out

@@ -254,3 +254,13 @@ def test_profile_rejects_what_it_cannot_do(observed, observed_fits):
         without_se.profile("power_law", "b", [0.5, 0.6])
     with pytest.raises(ValueError, match="increasing"):
         profile_interval([1.0, 0.5, 2.0], [1.0, 0.0, 1.0])
+
+
+def test_optimism_of_a_linear_law_with_known_errors_is_2k(observed):
+    from opsd.fitting import optimism
+
+    fits = fit_all(observed, ["logarithmic", "sqrt_log"])
+    for name, (mean, mc_se) in optimism(fits, n_replicates=1000, seed=5).items():
+        assert abs(mean - 2 * fits[name].k) < 4 * mc_se
+    with pytest.raises(ValueError, match="standard errors"):
+        optimism(fit_all(GainData.from_arrays(observed.sizes, observed.gains)))
