@@ -370,36 +370,30 @@ def profile_chi2(law, sizes, gains, se, param: str, values, rounds: int = 12, zo
     axes = law.shape_axes(sizes)
     free = [i for i in range(len(axes)) if i != fixed]
     sizes, gains, se = (np.asarray(x, float) for x in (sizes, gains, se))
-    w = 1.0 / np.broadcast_to(se, gains.shape) ** 2
-    wy, total = (w * gains)[None], float(np.sum(w * gains**2))
-    values = np.atleast_1d(np.asarray(values, float))
+    w = (1.0 / np.broadcast_to(se, gains.shape) ** 2)[None]
+    wy, total = w * gains, float(np.sum(w * gains**2))
+    step = np.array([u[1] - u[0] for u, _ in axes])
+    # The grid of the free axes; the fixed axis' coordinate is unused (its theta is the profiled value).
+    grid = np.stack(np.meshgrid(*[u if i in free else [0.0] for i, (u, _) in enumerate(axes)], indexing="ij"),
+                    axis=-1).reshape(-1, len(axes))
 
-    def saved_at(u):  # u: (P, len(free)) grid coordinates of the free axes -> chi^2 saved (P,)
-        theta = np.empty((len(u), len(axes)))
-        for col, i in enumerate(free):
-            theta[:, col if i < fixed else col + 1] = axes[i][1](u[:, col])
-        theta[:, fixed] = value
-        with np.errstate(all="ignore"):
-            return _closed_form(law, sizes, w[None], wy, theta[None])[1][0]
+    def theta_at(value):
+        def theta(u):
+            return np.stack([np.full(u.shape[:-1], value) if i == fixed else to_theta(u[..., i])
+                             for i, (_, to_theta) in enumerate(axes)], axis=-1)
+        return theta
 
-    out = np.empty(values.size)
-    for v, value in enumerate(values):
-        if not free:
-            out[v] = total - saved_at(np.empty((1, 0)))[0]
-            continue
-        grid = np.stack(np.meshgrid(*[axes[i][0] for i in free], indexing="ij"), axis=-1).reshape(-1, len(free))
-        saved = saved_at(grid)
-        best, top = grid[np.argmax(saved)], np.max(saved)
-        step = np.array([axes[i][0][1] - axes[i][0][0] for i in free])
-        offsets = np.stack(np.meshgrid(*[np.arange(-zoom, zoom + 1) / zoom] * len(free), indexing="ij"),
-                           axis=-1).reshape(-1, len(free))
-        for _ in range(rounds):
-            local = best + offsets * step
-            saved = saved_at(local)
-            if np.max(saved) > top:
-                best, top = local[np.argmax(saved)], np.max(saved)
-            step = step / zoom
-        out[v] = total - top
+    out = np.empty(np.size(values))
+    with np.errstate(all="ignore"):
+        for v, value in enumerate(np.atleast_1d(np.asarray(values, float))):
+            theta = theta_at(value)
+            a, saved = _closed_form(law, sizes, w, wy, theta(grid))
+            j = int(np.argmax(saved[0]))
+            best_u, best_saved, best_a = grid[j][None], saved[:, j], a[:, j]
+            if free:
+                _, best_saved, _ = _zoom(law, sizes, w, wy, theta, best_u, best_saved, best_a, step, free,
+                                         rounds, zoom)
+            out[v] = total - best_saved[0]
     return out
 
 
