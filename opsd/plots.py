@@ -356,8 +356,10 @@ def figure_7(series: dict, max_size: float = 405.0, level: float = 0.95, rule: s
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     # Each series has its own line style, marker and width, drawn thinner on
     # top, so that series which coincide stay visible.
-    styles = [("-", "o", 3.0, 7), ("--", "s", 2.0, 5), (":", "^", 1.6, 3.5)]
-    for color, (line, marker, width, ms), (name, fits) in zip(BENCHMARK_COLORS, styles, series.items()):
+    styles = [("-", "o", 3.0, 7), ("--", "s", 2.0, 5), (":", "^", 1.6, 3.5), ("-.", "D", 1.2, 3)]
+    for i, (name, fits) in enumerate(series.items()):
+        color = BENCHMARK_COLORS[i % len(BENCHMARK_COLORS)]
+        line, marker, width, ms = styles[i % len(styles)]
         data = fits.data
         grid = np.geomspace(data.sizes.min(), max_size, 120)
         avg = model_average(fits, grid, rule)

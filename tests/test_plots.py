@@ -49,3 +49,12 @@ def test_figure_holdout_has_a_panel_per_series_fitted_to_the_small_sizes(observe
     (average,) = averages
     x, y = average.get_data()
     np.testing.assert_allclose(y, model_average(train, x).mean)
+
+
+def test_figure_7_draws_every_series_in_its_own_style(observed_fits):
+    series = {f"benchmark {i}": observed_fits for i in range(6)}  # more series than colours or styles
+    (ax,) = figure_7(series, max_size=70.0).axes
+    curves = [line for line in ax.get_lines() if not line.get_label().startswith("_")]
+    assert [line.get_label() for line in curves] == list(series)
+    first_four = {(line.get_linestyle(), line.get_color()) for line in curves[:4]}
+    assert len(first_four) == 4  # coinciding curves stay distinguishable
