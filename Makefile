@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 # executed reference copies, which nbval compares against on every test run.
 NOTEBOOKS := index.md $(wildcard chapters/*.md)
 
-.PHONY: book test unit lint browser chromium pdf bench reference portable clean
+.PHONY: runs book test unit lint browser chromium pdf bench reference portable clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "Python 3.11 or newer is needed"'
@@ -23,25 +23,37 @@ $(STAMP): requirements.txt pyproject.toml
 # published with the book under figures/.
 FIGURES := _build/figures/figures
 
-book: $(STAMP)
+# Processes for the named runs (opsd/runs.py): every stale run is computed
+# before anything reads it, each seeded, so -j changes the time, not the numbers.
+JOBS ?= 2
+
+runs: $(STAMP)
+	$(BIN)/python -m opsd.runs build -j $(JOBS)
+
+# The book build executes every chapter once (reading the named runs).
+book: runs
 	mkdir -p $(FIGURES)
 	$(BIN)/jupyter-book build --warningiserror --keep-going .
 
-# Unit tests, nbval on the reference notebooks, the book with warnings as
-# errors, then every page in headless Chromium with the network cut off.
+# Unit tests; the book, every chapter executed once; the executed chapters
+# compared with the reference notebooks by nbval's rules; then every page in
+# headless Chromium with the network cut off.
 test: $(STAMP) chromium
-	$(BIN)/python -m pytest --nbval --nbval-current-env
-	mkdir -p $(FIGURES)
-	$(BIN)/jupyter-book build --warningiserror --keep-going .
+	$(BIN)/python -m pytest
+	$(MAKE) --no-print-directory book
+	$(BIN)/python -m pytest tests/executed
 	$(BIN)/python -m pytest tests/browser
 
 browser: $(STAMP) chromium
 	$(BIN)/python -m pytest tests/browser
 
 # Debian's Chromium for the browser test (playwright drives it; it never downloads a browser).
+# Installing it needs root; without root, one line says how, and the target fails.
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; } || { \
+		echo "make test: the browser test needs Chromium; install it with 'sudo apt-get install chromium' and run make test again" >&2; \
+		exit 1; }
 
 # The HTML book printed to one PDF by Chromium (figures and typeset math as on screen).
 pdf: book chromium
@@ -56,21 +68,15 @@ lint: $(STAMP)
 
 # Regenerate the executed reference notebooks after a deliberate change of
 # a chapter or of a number; `git diff tests/notebooks` shows what moved.
-reference: $(STAMP)
+reference: runs
 	$(BIN)/python tests/make_reference.py $(NOTEBOOKS)
 
-# nbval under two other OpenBLAS kernels that every x86-64 machine can run:
-# a stored output that depends on the CPU fails here before it is committed.
-# Run it after `make reference`.  Not part of `make test`: some machines set
-# OPENBLAS_CORETYPE themselves, and CI must run on whatever its machine chose.
-CORETYPES := Prescott Sandybridge
-
+# Every named run recomputed into a fresh cache, then nbval, under each
+# OpenBLAS kernel this CPU accepts (scripts/portable.py says which ran).  Not
+# part of `make test`: some machines set OPENBLAS_CORETYPE themselves, and CI
+# must run on whatever its machine chose.
 portable: $(STAMP)
-	@for core in $(CORETYPES); do \
-		echo "nbval with OPENBLAS_CORETYPE=$$core"; \
-		OPENBLAS_CORETYPE=$$core $(BIN)/python -m pytest --nbval --nbval-current-env -p no:cacheprovider -q \
-			tests/notebooks || exit 1; \
-	done
+	$(BIN)/python scripts/portable.py
 
 bench: $(STAMP)
 	$(BIN)/python tests/benchmarks/bootstrap_speed.py

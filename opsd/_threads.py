@@ -1,6 +1,31 @@
-"""One BLAS/OpenMP thread for the libraries loaded after this module (see opsd's docstring)."""
+"""One BLAS thread around the solver's own work.
 
-import os
+Every matrix opsd builds is tiny, so extra BLAS threads only fight for
+cores, and on a busy machine they make a fit many times slower.  The limit
+is applied around the work (:func:`one_thread`, a context manager and a
+decorator), never to the user's whole process: importing opsd changes no
+thread setting.
+"""
 
-for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_variable, "1")
+from __future__ import annotations
+
+import contextlib
+import functools
+
+__all__ = ["one_thread"]
+
+
+@functools.cache
+def _controller():
+    import numpy  # noqa: F401  (NumPy's and SciPy's BLAS are loaded, so that the controller sees both)
+    import scipy.linalg  # noqa: F401
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+@contextlib.contextmanager
+def one_thread():
+    """Limit every BLAS and OpenMP library to one thread for the duration, then restore it."""
+    with _controller().limit(limits=1):
+        yield

@@ -115,19 +115,21 @@ class _Book:
         return float(self.fits[law].predict([size])[0][0])
 
     def bootstrap(self):
-        return runs.bootstrap_70(self.data, self.seed, self.rule)
+        return runs.get("bootstrap_70", data=self.data, seed=self.seed, rule=self.rule)
 
     def bootstrap_tolerance(self, quantity):
         """Two Monte-Carlo standard deviations of a 1,000-resample statistic, from the 20 blocks of
         the precise run the bootstrap chapter uses."""
-        blocks = runs.bootstrap_precise(self.data, self.seed + 1, self.rule).block_statistics(70.0, 20)
+        precise = runs.get("bootstrap_precise", data=self.data, seed=self.seed + 1, rule=self.rule)
+        blocks = precise.block_statistics(70.0, 20)
         return 2.0 * float(blocks[quantity.removeprefix("bootstrap_")].std(ddof=1))
 
     def synthetic(self):
-        return self._once("synthetic", lambda: runs.validation(self.data, self.seed, self.rule).mape()[0])
+        return self._once("synthetic", lambda: runs.get("validation", data=self.data, seed=self.seed,
+                                                        rule=self.rule).mape()[0])
 
     def decomposition(self):
-        return runs.decomposition_family(self.data, self.seed).best
+        return runs.get("decomposition_family", data=self.data, seed=self.seed).best
 
     def value(self, row, claims) -> float:
         """The book's value of the quantity ``row`` is about, computed by the method registered for it."""

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._threads import one_thread
 from .data import GainData
 
 __all__ = ["PARAMS", "COMPONENTS", "BOUNDS", "components", "total", "jacobian", "Decomposition",
@@ -196,6 +197,7 @@ def _random_starts(rng, count: int, free: list[str]) -> np.ndarray:
     return np.column_stack(cols)
 
 
+@one_thread()
 def fit_decomposition(data: GainData, n_starts: int = 200, seed: int = 0, fixed: dict | None = None,
                       distinct: float = 1e-6) -> DecompositionFits:
     """Joint weighted fit of Eqs. (10)-(13) by L-BFGS-B from ``n_starts`` random starts.

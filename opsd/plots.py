@@ -18,8 +18,8 @@ from .averaging import model_average
 from .fitting import FitSet
 from .laws import LAWS
 
-__all__ = ["FIGURE_DIR", "save", "COLORS", "AVERAGE_COLOR", "COMPONENT_COLORS", "style", "figure_1", "figure_2",
-           "figure_3", "figure_4", "figure_5", "figure_6", "figure_7", "figure_identifiability",
+__all__ = ["STYLE", "figure_dir", "save", "COLORS", "AVERAGE_COLOR", "COMPONENT_COLORS", "style", "figure_1",
+           "figure_2", "figure_3", "figure_4", "figure_5", "figure_6", "figure_7", "figure_identifiability",
            "figure_rule_weights", "figure_holdout", "figure_two_laws", "figure_relative_likelihood",
            "figure_reliability", "figure_calibration_by_ratio",
            "figure_variance_split"]
@@ -33,32 +33,44 @@ COLORS = {
 }
 AVERAGE_COLOR = "black"
 
-#: Where :func:`save` writes each figure as SVG and PNG; the book copies it
-#: into its HTML as ``figures/`` (``html_extra_path`` in ``_config.yml``).
-FIGURE_DIR = Path(os.environ.get("OPSD_FIGURE_DIR",
-                                 Path(__file__).resolve().parents[1] / "_build" / "figures" / "figures"))
+
+def figure_dir() -> Path:
+    """Where :func:`save` writes each figure as SVG and PNG: ``$OPSD_FIGURE_DIR``, or
+    ``_build/figures/figures``, which the book copies into its HTML as ``figures/``
+    (``html_extra_path`` in ``_config.yml``)."""
+    default = Path(__file__).resolve().parents[1] / "_build" / "figures" / "figures"
+    return Path(os.environ.get("OPSD_FIGURE_DIR", default))
+
+
 Z95 = float(norm.ppf(0.975))
 
 
+#: The book's matplotlib style: readable at 100% zoom, no chart junk.
+STYLE = {
+    "figure.dpi": 110, "savefig.dpi": 150, "font.size": 10, "axes.titlesize": 10,
+    "axes.labelsize": 10, "legend.fontsize": 8.5, "axes.spines.top": False,
+    "axes.spines.right": False, "axes.grid": True, "grid.alpha": 0.25,
+    "svg.fonttype": "none", "svg.hashsalt": "opsd",
+}
+
+
 def style():
-    """The book's matplotlib style: readable at 100% zoom, no chart junk."""
+    """A context in which figures are drawn (and saved) in :data:`STYLE`; matplotlib's global
+    settings are untouched outside it.  Also a decorator."""
     import matplotlib as mpl
 
-    mpl.rcParams.update({
-        "figure.dpi": 110, "savefig.dpi": 150, "font.size": 10, "axes.titlesize": 10,
-        "axes.labelsize": 10, "legend.fontsize": 8.5, "axes.spines.top": False,
-        "axes.spines.right": False, "axes.grid": True, "grid.alpha": 0.25,
-        "svg.fonttype": "none", "svg.hashsalt": "opsd",
-    })
+    return mpl.rc_context(STYLE)
 
 
 def save(fig, name: str):
-    """Write ``fig`` as ``FIGURE_DIR/name.svg`` and ``.png`` (stable names, no timestamps) and return it."""
+    """Write ``fig`` as ``figure_dir()/name.svg`` and ``.png`` (stable names, no timestamps) and return it."""
     if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", name):
         raise ValueError(f"figure name {name!r} must be lower-case words joined by hyphens")
-    FIGURE_DIR.mkdir(parents=True, exist_ok=True)
-    fig.savefig(FIGURE_DIR / f"{name}.svg", metadata={"Date": None})
-    fig.savefig(FIGURE_DIR / f"{name}.png", metadata={"Software": None})
+    directory = figure_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    with style():
+        fig.savefig(directory / f"{name}.svg", metadata={"Date": None})
+        fig.savefig(directory / f"{name}.png", metadata={"Software": None})
     return fig
 
 
@@ -106,6 +118,7 @@ def _label(name: str) -> str:
     return LAWS[name].label
 
 
+@style()
 def figure_1(fits: FitSet, sizes=(14.0, 70.0, 405.0), rule: str = "aic", max_size: float = 405.0):
     """Figure 1: fits extrapolated to ``max_size`` (left), predictions at ``sizes`` (right).
 
@@ -114,7 +127,6 @@ def figure_1(fits: FitSet, sizes=(14.0, 70.0, 405.0), rule: str = "aic", max_siz
     """
     import matplotlib.pyplot as plt
 
-    style()
     avg = model_average(fits, sizes, rule)
     data = fits.data
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.2), gridspec_kw={"width_ratios": [1.35, 1]})
@@ -155,11 +167,11 @@ def figure_1(fits: FitSet, sizes=(14.0, 70.0, 405.0), rule: str = "aic", max_siz
     return _finish(fig)
 
 
+@style()
 def figure_2(fits: FitSet, rule: str = "aic"):
     """Figure 2: (a) AIC and BIC per law, (b) Akaike weights (Eq. (7))."""
     import matplotlib.pyplot as plt
 
-    style()
     weights = fits.weights(rule)
     names = tuple(f.name for f in fits.usable)
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.6))
@@ -182,13 +194,13 @@ def figure_2(fits: FitSet, rule: str = "aic"):
 COMPONENT_COLORS = {"distribution_match": "#56B4E9", "dark_knowledge": "#F0E442", "regularisation": "#999999"}
 
 
+@style()
 def figure_3(decomposition, data, max_size: float = 405.0):
     """Figure 3: (a) the three components stacked, with the observed gains; (b) their shares."""
     import matplotlib.pyplot as plt
 
     from .decomposition import COMPONENT_LABELS
 
-    style()
     grid = np.geomspace(min(data.sizes.min(), 0.5), max_size, 300)
     parts = decomposition.components(grid)
     shares = decomposition.fractions(grid)
@@ -209,6 +221,7 @@ def figure_3(decomposition, data, max_size: float = 405.0):
     return _finish(fig)
 
 
+@style()
 def figure_identifiability(solutions, beta_profile, sizes=(70.0, 405.0), chi2_tolerance: float = 1.0):
     """The family of equally good decompositions.
 
@@ -219,7 +232,6 @@ def figure_identifiability(solutions, beta_profile, sizes=(70.0, 405.0), chi2_to
     """
     import matplotlib.pyplot as plt
 
-    style()
     good = solutions.near_best(chi2_tolerance)
     betas = np.array([s.params[1] for s in good])
     fig, (a, b, c) = plt.subplots(1, 3, figsize=(11, 3.5))
@@ -266,11 +278,11 @@ def _method_label(name: str) -> str:
     return {"best_aic": "Best AIC", "average": "Model average"}.get(name) or LAWS[name].label
 
 
+@style()
 def figure_4(result):
     """Figure 4: (a) MAPE and (b) 2-sigma coverage, methods x ground truths, with Monte-Carlo errors."""
     import matplotlib.pyplot as plt
 
-    style()
     mape, mape_se = result.mape()
     cover, cover_se = result.coverage()
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.4))
@@ -282,11 +294,11 @@ def figure_4(result):
     return _finish(fig)
 
 
+@style()
 def figure_5(result, size: float = 70.0, level: float = 0.95):
     """Figure 5: (a) bootstrap intervals at ``size`` per law and for the average, (b) their widths."""
     import matplotlib.pyplot as plt
 
-    style()
     names = list(result.names) + ["average"]
     colors = [COLORS.get(n, AVERAGE_COLOR) for n in names]
     labels = [_method_label(n) for n in names]
@@ -309,11 +321,11 @@ def figure_5(result, size: float = 70.0, level: float = 0.95):
     return _finish(fig)
 
 
+@style()
 def figure_6(candidates, info, eig=None, eig_per_cost=None):
     """Figure 6: (a) Eq. (14) at each candidate, normalised; (b) expected information gain and per cost."""
     import matplotlib.pyplot as plt
 
-    style()
     candidates = np.asarray(candidates, float)
     panels = 1 if eig is None else 2
     fig, axes = plt.subplots(1, panels, figsize=(5.2 * panels, 3.6), squeeze=False)
@@ -347,12 +359,12 @@ def figure_6(candidates, info, eig=None, eig_per_cost=None):
 BENCHMARK_COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00")
 
 
+@style()
 def figure_7(series: dict, max_size: float = 405.0, level: float = 0.95, rule: str = "aic"):
     """Figure 7: model-averaged prediction per benchmark (``series``: name -> FitSet) with its ``level``
     band (Eq. (9))."""
     import matplotlib.pyplot as plt
 
-    style()
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     # Each series has its own line style, marker and width, drawn thinner on
     # top, so that series which coincide stay visible.
@@ -374,11 +386,11 @@ def figure_7(series: dict, max_size: float = 405.0, level: float = 0.95, rule: s
     return _finish(fig)
 
 
+@style()
 def figure_rule_weights(weights: dict, names):
     """Weights of each law (groups) under each weighting rule (bars)."""
     import matplotlib.pyplot as plt
 
-    style()
     fig, ax = plt.subplots(figsize=(9, 3.6))
     rules = list(weights)
     width = 0.8 / len(rules)
@@ -395,6 +407,7 @@ def figure_rule_weights(weights: dict, names):
     return _finish(fig)
 
 
+@style()
 def figure_holdout(series: dict, level: float = 0.95, rule: str = "aic", ceilings: dict | None = None,
                    ylabel: str = "gain (pp)"):
     """One panel per series (title -> (fits, data)): the laws fitted to the smaller sizes, and every
@@ -402,7 +415,6 @@ def figure_holdout(series: dict, level: float = 0.95, rule: str = "aic", ceiling
     largest possible gain, 100 minus the baseline accuracy, where it is known."""
     import matplotlib.pyplot as plt
 
-    style()
     fig, axes = plt.subplots(1, len(series), figsize=(4.2 * len(series), 3.6), squeeze=False)
     for ax, (title, (fits, data)) in zip(axes[0], series.items()):
         train_max = fits.data.sizes.max()
@@ -427,11 +439,11 @@ def figure_holdout(series: dict, level: float = 0.95, rule: str = "aic", ceiling
     return _finish(fig)
 
 
+@style()
 def figure_two_laws(fits: FitSet, names=("power_law", "saturating"), size: float = 70.0):
     """Two laws that fit the data about equally well and disagree at ``size``."""
     import matplotlib.pyplot as plt
 
-    style()
     data = fits.data
     fig, ax = plt.subplots(figsize=(6.5, 4.0))
     grid = np.geomspace(data.sizes.min() * 0.8, size * 1.3, 200)
@@ -451,11 +463,11 @@ def figure_two_laws(fits: FitSet, names=("power_law", "saturating"), size: float
     return _finish(fig)
 
 
+@style()
 def figure_relative_likelihood(fits: FitSet, rule: str = "aic"):
     """exp(-Delta/2) against Delta, with each law placed on the curve (Eq. (7) before normalising)."""
     import matplotlib.pyplot as plt
 
-    style()
     used = fits.usable
     values = np.array([f.criteria[rule] for f in used])
     delta = values - values.min()
@@ -471,11 +483,11 @@ def figure_relative_likelihood(fits: FitSet, rule: str = "aic"):
     return _finish(fig)
 
 
+@style()
 def figure_variance_split(fits: FitSet, max_size: float = 405.0, rule: str = "aic"):
     """Within- and between-model variance (Eq. (9)) across model size."""
     import matplotlib.pyplot as plt
 
-    style()
     data = fits.data
     grid = np.geomspace(data.sizes.min(), max_size, 150)
     avg = model_average(fits, grid, rule)
@@ -504,6 +516,7 @@ def _method_style(method: str):
             "last_value": ("0.6", "*")}.get(method, ("0.5", "."))
 
 
+@style()
 def figure_reliability(summary):
     """Reliability diagram: empirical against nominal coverage of the 50, 80 and 95% intervals, per method.
 
@@ -511,7 +524,6 @@ def figure_reliability(summary):
     """
     import matplotlib.pyplot as plt
 
-    style()
     fig, ax = plt.subplots(figsize=(6.5, 5.0))
     nominal = np.array([0.5, 0.8, 0.95])
     ax.plot([0.4, 1.0], [0.4, 1.0], color="0.6", lw=1, ls="--", label="nominal")
@@ -529,6 +541,7 @@ def figure_reliability(summary):
     return _finish(fig)
 
 
+@style()
 def figure_calibration_by_ratio(by_band, order=None, methods=("average_aic", "best_aic", "sqrt_log", "last_value")):
     """95% coverage (with Wilson intervals) and mean interval score against the extrapolation-ratio band.
 
@@ -537,7 +550,6 @@ def figure_calibration_by_ratio(by_band, order=None, methods=("average_aic", "be
     """
     import matplotlib.pyplot as plt
 
-    style()
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.8))
     bands = [str(b) for b in order] if order is not None else list(dict.fromkeys(by_band["band"].astype(str)))
     x = np.arange(len(bands))

@@ -60,7 +60,8 @@ import pandas as pd
 
 from .data import DATA_DIR, binomial_variance, csv_rows, load_simplerl_zoo
 
-__all__ = ["CHANCE", "ITEMS", "MIN_SIZES", "FLOOR_PP", "FLOOR_Z", "TECHNIQUES", "load_series", "series_table"]
+__all__ = ["CHANCE", "ITEMS", "MIN_SIZES", "FLOOR_PP", "FLOOR_Z", "TECHNIQUES", "load_series", "every_nth_series",
+           "series_table"]
 
 #: Fewest distinct sizes a series needs; floor label thresholds (pp, standard errors).
 MIN_SIZES, FLOOR_PP, FLOOR_Z = 5, 3.0, 2.0
@@ -218,6 +219,14 @@ def load_series(data_dir=DATA_DIR, extraction: str = "flexible") -> pd.DataFrame
     rank = table["kind"].map({"accuracy": 0, "technique": 1, "simplerl": 2})
     table = table.assign(_rank=rank).sort_values(["_rank", "series", "size_b"])
     return table.drop(columns="_rank").reset_index(drop=True)
+
+
+def every_nth_series(series: pd.DataFrame, every: int) -> pd.DataFrame:
+    """The rows of every ``every``-th series, in the table's order (a fixed subsample for slow methods)."""
+    if not (isinstance(every, int) and every >= 1):
+        raise ValueError(f"every must be a positive integer, got {every!r}")
+    chosen = series["series"].drop_duplicates().iloc[::every]
+    return series[series["series"].isin(chosen)]
 
 
 def series_table(series: pd.DataFrame | None = None) -> pd.DataFrame:

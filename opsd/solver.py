@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._threads import one_thread
 from .laws import ScalingLaw
 
 __all__ = ["solve_batch", "linear_fit", "multistart", "refit", "predict_batch", "shape_search", "polish_from_search",
@@ -98,6 +99,7 @@ def _keep_inside(law: ScalingLaw, params, step):
     return step * scale[:, None]
 
 
+@one_thread()
 def solve_batch(law: ScalingLaw, sizes, gains, se, starts, max_iter: int = MAX_ITER):
     """Levenberg-Marquardt on a batch of independent weighted fits.
 
@@ -179,6 +181,7 @@ def solve_batch(law: ScalingLaw, sizes, gains, se, starts, max_iter: int = MAX_I
     return out_params, out_chi2, converged & finite
 
 
+@one_thread()
 def linear_fit(law: ScalingLaw, sizes, gains, se):
     """The weighted least-squares fit of a law linear in its parameters (``law.linear``) to every row.
 
@@ -197,6 +200,7 @@ def linear_fit(law: ScalingLaw, sizes, gains, se):
     return params, np.where(ok, chi2, np.inf), ok
 
 
+@one_thread()
 def multistart(law: ScalingLaw, sizes, gains, se, starts):
     """Fit every row of ``gains`` from every start; keep the best converged one.
 
@@ -221,6 +225,7 @@ def multistart(law: ScalingLaw, sizes, gains, se, starts):
     return params[rows, best], ranked[rows, best], found
 
 
+@one_thread()
 def refit(law: ScalingLaw, sizes, gains, se, warm=None, typical=None):
     """Fit ``law`` to every row of ``gains``: from ``warm`` (a fit to similar
     data) first, then, for the rows where that fails, from every point of the
@@ -241,6 +246,7 @@ def refit(law: ScalingLaw, sizes, gains, se, warm=None, typical=None):
     return params, chi2, ok
 
 
+@one_thread()
 def predict_batch(law: ScalingLaw, sizes, se, params, at):
     """Predictions and linearised standard deviations for a batch of fits.
 
@@ -313,6 +319,7 @@ def _zoom(law, sizes, w, wy, theta, best_u, best_saved, best_a, step, free, roun
     return best_u, best_saved, best_a
 
 
+@one_thread()
 def shape_search(law, sizes, gains, se, rounds: int = 10, zoom: int = 4):
     """Global search over a law's shape parameters (see ScalingLaw.shape_axes), amplitude in closed form.
 
@@ -354,6 +361,7 @@ def shape_search(law, sizes, gains, se, rounds: int = 10, zoom: int = 4):
     return np.concatenate([best_a[:, None], theta(best_u)], axis=1)
 
 
+@one_thread()
 def profile_chi2(law, sizes, gains, se, param: str, values, rounds: int = 12, zoom: int = 4) -> np.ndarray:
     """Profile chi^2 of a shape parameter: at each of ``values``, the least chi^2 over the others.
 
@@ -397,6 +405,7 @@ def profile_chi2(law, sizes, gains, se, param: str, values, rounds: int = 12, zo
     return out
 
 
+@one_thread()
 def polish_from_search(law, sizes, gains, se, params, chi2, ok):
     """Improve every row from the global shape search (see :func:`shape_search`), where the law has one.
 
@@ -423,6 +432,7 @@ def polish_from_search(law, sizes, gains, se, params, chi2, ok):
     return params, chi2, ok
 
 
+@one_thread()
 def covariance(law, sizes, weights, params) -> np.ndarray:
     """(J^T W J)^-1, or a matrix of inf where it is too ill-conditioned to invert (see MAX_CONDITION)."""
     jac = law.jacobian(sizes, params)

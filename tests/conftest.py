@@ -9,6 +9,16 @@ ROOT = Path(__file__).resolve().parents[1]
 OBSERVED = ROOT / "data" / "observed_gains.csv"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def session_runs(tmp_path_factory):
+    """Named runs computed by the tests go to a cache of the session's own, never to the book's
+    ``_build/runs``: a test cannot pass by loading a result the book stored."""
+    directory = tmp_path_factory.mktemp("runs")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("OPSD_RUNS", str(directory))
+        yield directory
+
+
 @pytest.fixture(scope="session")
 def observed():
     return load_gains(OBSERVED)

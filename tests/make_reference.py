@@ -39,6 +39,76 @@ def code_cells(notebook) -> list[tuple[str, list[str]]]:
             for cell in notebook.cells if cell.cell_type == "code"]
 
 
+#: What nbval leaves out of a comparison (its defaults), and the images the references do not store.
+SKIP_COMPARE = ("metadata", "traceback", "prompt_number", "output_type", "name", "execution_count",
+                "application/vnd.jupyter.widget-view+json", *DROPPED_MIME)
+
+
+def _flatten(outputs) -> dict[str, list]:
+    """nbval's view of a cell's outputs: streams coalesced, every compared field (each mime type of
+    ``data`` its own field) mapped to the list of its values, in order."""
+    from nbval.plugin import coalesce_streams, transform_streams_for_comparison
+
+    fields: dict[str, list] = {}
+    for output in transform_streams_for_comparison(coalesce_streams([nbformat.from_dict(o) for o in outputs])):
+        for key, value in output.items():
+            if key == "data":
+                for mime, content in value.items():
+                    if mime not in SKIP_COMPARE:
+                        fields.setdefault(mime, []).append(content)
+            elif key not in SKIP_COMPARE:
+                fields.setdefault(key, []).append(value)
+    return fields
+
+
+def _is_glue(output) -> bool:
+    return "scrapbook" in output.get("metadata", {})
+
+
+def glued(notebook, extracted=None) -> dict[str, dict]:
+    """Every glued value of ``notebook``, name -> its data under the ``papermill.record`` mime types.
+
+    The book build moves glue outputs out of the executed notebook into a
+    ``.glue.json`` beside it, with the mime prefix stripped; ``extracted``
+    is that file's content, and is read back the same way.
+    """
+    values = {}
+    outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    for output in [*outputs, *(extracted or {}).values()]:
+        if _is_glue(output):
+            prefix = output["metadata"]["scrapbook"]["mime_prefix"]
+            values[output["metadata"]["scrapbook"]["name"]] = {
+                mime if mime.startswith(prefix) else prefix + mime: content
+                for mime, content in output["data"].items()}
+    return values
+
+
+def output_differences(executed, reference, extracted_glue=None) -> list[str]:
+    """Where the outputs of ``executed`` differ from those of ``reference`` by nbval's rules.
+
+    The notebooks must have the same code cells; each cell's outputs must
+    have the same fields (stream names, mime types) with equal values, and
+    every glued value must be equal (``extracted_glue``: see :func:`glued`).
+    Images are not compared, as nbval does not compare them.
+    """
+    ran, stored = ([c for c in nb.cells if c.cell_type == "code"] for nb in (executed, reference))
+    if [c.source for c in ran] != [c.source for c in stored]:
+        return ["the code cells differ: the executed notebook is not this chapter's reference"]
+    found = []
+    for number, (cell, ref) in enumerate(zip(ran, stored)):
+        got, want = ({k: v for k, v in _flatten(o for o in c.get("outputs", []) if not _is_glue(o)).items()}
+                     for c in (cell, ref))
+        if got != want:
+            moved = [k for k in sorted(set(got) | set(want)) if got.get(k) != want.get(k)]
+            found.append(f"code cell {number}: " + "; ".join(
+                f"{k}: {str(want.get(k))[:300]!r} stored, {str(got.get(k))[:300]!r} computed" for k in moved))
+    got, want = glued(executed, extracted_glue), glued(reference)
+    for name in sorted(set(got) | set(want)):
+        if got.get(name) != want.get(name):
+            found.append(f"glue {name!r}: {want.get(name)!r} stored, {got.get(name)!r} computed")
+    return found
+
+
 def _tidy(notebook) -> None:
     for number, cell in enumerate(notebook.cells):
         cell.id = f"cell-{number}"  # stable ids instead of random ones

@@ -1,53 +1,10 @@
 """The package as a whole: what ``import opsd`` exports and how its modules import each other."""
 
 import ast
-from pathlib import Path
 
 import opsd
-
-PACKAGE = Path(opsd.__file__).resolve().parent
-
-
-def _is_type_checking(test) -> bool:
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
-
-
-def _imports(tree, modules) -> set[str]:
-    """Sibling modules imported anywhere in ``tree`` (function bodies included), except under
-    ``if TYPE_CHECKING:``."""
-    found = set()
-
-    def visit(node):
-        if isinstance(node, ast.If) and _is_type_checking(node.test):
-            for child in node.orelse:
-                visit(child)
-            return
-        if isinstance(node, ast.ImportFrom):
-            relative = node.level == 1
-            absolute = node.level == 0 and node.module is not None and node.module.split(".")[0] == "opsd"
-            if relative or absolute:
-                parts = (node.module or "").split(".")[0 if relative else 1:] if node.module else []
-                if parts:  # from .x import ... / from opsd.x import ...
-                    found.add(parts[0])
-                else:  # from . import x / from opsd import x
-                    found.update(alias.name for alias in node.names if alias.name in modules)
-        elif isinstance(node, ast.Import):
-            found.update(alias.name.split(".")[1] for alias in node.names
-                         if alias.name.startswith("opsd.") and alias.name.split(".")[1] in modules)
-        for child in ast.iter_child_nodes(node):
-            visit(child)
-
-    visit(tree)
-    return found & modules
-
-
-def import_graph() -> dict[str, set[str]]:
-    """Module -> the opsd modules it imports (``__init__`` is the package itself)."""
-    paths = {path.stem: path for path in PACKAGE.glob("*.py")}
-    modules = set(paths) - {"__init__", "__main__"}
-    return {name: _imports(ast.parse(path.read_text(encoding="utf-8")), modules) - {name}
-            for name, path in paths.items()}
+from opsd.sources import import_graph
+from opsd.sources import imports as _imports
 
 
 def cycles(graph) -> list[list[str]]:

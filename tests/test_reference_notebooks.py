@@ -8,7 +8,7 @@ import jupytext
 import nbformat
 import pytest
 
-from .make_reference import REFERENCE_DIR, ROOT, code_cells, is_notebook, reference_path
+from .make_reference import REFERENCE_DIR, ROOT, code_cells, is_notebook, output_differences, reference_path
 
 CHAPTERS = [ROOT / "index.md", *sorted((ROOT / "chapters").glob("*.md"))]
 NOTEBOOK_CHAPTERS = [c for c in CHAPTERS if is_notebook(c)]
@@ -65,3 +65,25 @@ def test_a_hand_changed_stored_number_fails_nbval(tmp_path, mime_prefix):
     )
     assert run.returncode == 1, run.stdout[-2000:]
     assert "1 failed" in run.stdout
+
+
+@pytest.mark.parametrize("mime_prefix", ["application/papermill.record/", "text/html", "text/plain"])
+def test_a_hand_changed_digit_fails_the_comparison_of_executed_chapters(mime_prefix):
+    reference = nbformat.read(REFERENCE_DIR / "scaling.ipynb", as_version=4)
+    assert output_differences(reference, reference) == []
+    tampered = nbformat.read(REFERENCE_DIR / "scaling.ipynb", as_version=4)
+    mime = _tamper(tampered, mime_prefix)
+    found = output_differences(tampered, reference)
+    assert len(found) == 1 and mime in found[0]
+
+
+def test_the_comparison_of_executed_chapters_sees_a_changed_stream_and_changed_code():
+    reference = nbformat.read(REFERENCE_DIR / "bootstrap.ipynb", as_version=4)
+    changed = nbformat.read(REFERENCE_DIR / "bootstrap.ipynb", as_version=4)
+    stream = next(o for c in changed.cells for o in c.get("outputs", []) if o.output_type == "stream")
+    stream.text = re.sub(r"\d", "9", stream.text, count=1)
+    assert output_differences(changed, reference)
+    changed = nbformat.read(REFERENCE_DIR / "bootstrap.ipynb", as_version=4)
+    next(c for c in changed.cells if c.cell_type == "code").source += "\nx = 1"
+    assert output_differences(changed, reference) == [
+        "the code cells differ: the executed notebook is not this chapter's reference"]
