@@ -30,10 +30,11 @@ JOBS ?= 2
 runs: $(STAMP)
 	$(BIN)/python -m opsd.runs build -j $(JOBS)
 
-# The book build executes every chapter once (reading the named runs).
+# The book build executes every chapter once (reading the named runs); --all
+# re-reads every page, so a change to opsd alone still re-executes them all.
 book: runs
 	mkdir -p $(FIGURES)
-	$(BIN)/jupyter-book build --warningiserror --keep-going .
+	$(BIN)/jupyter-book build --all --warningiserror --keep-going .
 
 # Unit tests; the book, every chapter executed once; the executed chapters
 # compared with the reference notebooks by nbval's rules; then every page in

@@ -41,6 +41,29 @@ def as_printed(value, claims, claim_id: str) -> bool:
     return round(float(value), decimals) == round(printed(claims, claim_id), decimals)
 
 
+BOOK_RUNS = ROOT / "_build" / "runs"
+
+
+def _book_runs_listing() -> dict[str, int]:
+    return {str(p.relative_to(BOOK_RUNS)): p.stat().st_mtime_ns for p in BOOK_RUNS.rglob("*")} \
+        if BOOK_RUNS.exists() else {}
+
+
+def pytest_sessionstart(session):
+    session.config.stash[_BOOK_RUNS_KEY] = _book_runs_listing()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """The book's cache of named runs is never written by the tests: a run that lands there fails the session."""
+    before = session.config.stash.get(_BOOK_RUNS_KEY, None)
+    if before is not None and _book_runs_listing() != before:
+        session.config.get_terminal_writer().line(f"FAILED: the tests changed {BOOK_RUNS}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+_BOOK_RUNS_KEY = pytest.StashKey[dict]()
+
+
 # Book-level tests keep their files untouched; their slow ones (> 2 s here) are marked from here.
 SLOW_BOOK_TESTS = ("tests/test_reference_notebooks.py::test_a_hand_changed_stored_number_fails_nbval",)
 
