@@ -50,8 +50,9 @@ browser: $(STAMP) chromium
 
 # Debian's Chromium for the browser test (playwright drives it; it never downloads a browser).
 # Installing it needs root; without root, one line says how, and the target fails.
+CHROMIUM ?= chromium
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+	@command -v $(CHROMIUM) >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; } || { \
 		echo "make test: the browser test needs Chromium; install it with 'sudo apt-get install chromium' and run make test again" >&2; \
 		exit 1; }

@@ -60,10 +60,20 @@ def test_the_key_includes_python_the_numerical_libraries_and_the_blas_kernel():
     assert environment["blas"], "threadpoolctl found no BLAS"
 
 
-def test_a_result_computed_by_code_edited_after_import_is_not_stored(tmp_path):
+def test_editing_a_source_file_changes_the_key_and_code_edited_after_import_is_not_stored(tmp_path):
     shutil.copytree(ROOT / "opsd", tmp_path / "opsd", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(ROOT / "data", tmp_path / "data")
-    script = textwrap.dedent("""
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "OPSD_RUNS": str(tmp_path / "runs")}
+
+    def python(script):
+        done = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], capture_output=True, text=True,
+                              env=env, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    key = "from opsd import runs; run = runs.RUNS['bootstrap_70']; print(runs.key(run, run.resolve()))"
+    before = python(key)
+    after_import = python("""
         import warnings
         from pathlib import Path
         from opsd import runs
@@ -74,11 +84,9 @@ def test_a_result_computed_by_code_edited_after_import_is_not_stored(tmp_path):
             runs.get("bootstrap_70", n_resamples=20)
         print([str(w.message) for w in caught])
     """)
-    env = {**os.environ, "PYTHONPATH": str(tmp_path), "OPSD_RUNS": str(tmp_path / "runs")}
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    assert "resampling changed since opsd was imported" in done.stdout
+    assert "resampling changed since opsd was imported" in after_import
     assert not list((tmp_path / "runs").rglob("*.pkl"))
+    assert python(key) != before  # a fresh process imports the edited file: another key
 
 
 @pytest.mark.slow

@@ -7,6 +7,9 @@ weights and the model average at 70B.  Prints both answers, the failed
 refits of each, the times and the speed ratio.
 
     python tests/benchmarks/bootstrap_speed.py [--n 1000]
+
+With ``--loop-only`` it runs the curve_fit loop alone, as a whole process to
+time against the ``opsd bootstrap`` command (``farm-bench --vs``).
 """
 
 import argparse
@@ -63,8 +66,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--loop-only", action="store_true", help="run the curve_fit loop alone")
     args = parser.parse_args()
     data = load_gains(DATA)
+    if args.loop_only:
+        samples, failed = curve_fit_loop(data, args.n, args.seed)
+        print(f"curve_fit loop: {args.n} resamples, mean {np.nanmean(samples):.2f}, failed {sum(failed.values())}")
+        return
     bootstrap(data, [70.0], 10, args.seed)  # warm caches and imports before timing
 
     t0 = time.perf_counter()
