@@ -73,10 +73,12 @@ lint: $(STAMP)
 reference: runs
 	$(BIN)/python tests/make_reference.py $(NOTEBOOKS)
 
-# Every named run recomputed into a fresh cache, then nbval, under each
-# OpenBLAS kernel this CPU accepts (scripts/portable.py says which ran).  Not
-# part of `make test`: some machines set OPENBLAS_CORETYPE themselves, and CI
-# must run on whatever its machine chose.
+# Every named run recomputed into a fresh cache, then the book built and its
+# executed chapters compared with the references, under each OpenBLAS kernel
+# this CPU accepts, with NumPy kept to that CPU's instructions
+# (scripts/portable.py says which ran).  Not part of `make test`: some
+# machines set OPENBLAS_CORETYPE themselves, and CI must run on whatever its
+# machine chose.
 portable: $(STAMP)
 	$(BIN)/python scripts/portable.py
 

@@ -22,8 +22,14 @@ Array = np.ndarray
 
 
 def expit(x) -> Array:
-    """The logistic function 1 / (1 + e^-x), accurate in both tails (without importing SciPy)."""
-    return np.exp(-np.logaddexp(0.0, -np.asarray(x, dtype=float)))
+    """The logistic function 1 / (1 + e^-x), accurate in both tails (without importing SciPy).
+
+    With e = exp(-|x|) <= 1, it is 1 / (1 + e) for x >= 0 and e / (1 + e)
+    below: no overflow, and no cancellation in either tail.
+    """
+    x = np.asarray(x, dtype=float)
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0.0, 1.0, e) / (1.0 + e)
 
 
 def _split(params: Array) -> list[Array]:

@@ -12,6 +12,7 @@ shows only the numbers and text that moved.  It also redraws
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -83,13 +84,52 @@ def glued(notebook, extracted=None) -> dict[str, dict]:
     return values
 
 
-def output_differences(executed, reference, extracted_glue=None) -> list[str]:
+GLUE_ROLE = re.compile(r"\{glue:text\}`([^`]+)`")
+GLUE_DIRECTIVE = re.compile(r"```\{glue\}\s+(\S+)\s*\n(?::doc:\s*(\S+))?")
+
+
+def shown_as(pages) -> dict[str, dict[str, set]]:
+    """Notebook (its path from the root, without suffix) -> glue key -> every format spec the prose of
+    ``pages`` pastes it with (``{glue:text}`[doc::]key[:spec]```, parsed as myst-nb parses it), or
+    None where a page pastes it whole (the ``glue`` directive)."""
+    shown: dict[str, dict[str, set]] = {}
+
+    def notebook(page, doc):
+        target = (page.parent / doc).resolve() if doc else page.resolve()
+        return target.relative_to(ROOT).with_suffix("").as_posix()
+
+    for page in pages:
+        page = Path(page)
+        text = page.read_text(encoding="utf-8")
+        for match in GLUE_ROLE.finditer(text):
+            key, spec = match.group(1).rsplit(":", 1) if ":" in match.group(1) else (match.group(1), "s")
+            doc, key = key.split("::", 1) if "::" in key else (None, key)
+            shown.setdefault(notebook(page, doc), {}).setdefault(key, set()).add(spec)
+        for match in GLUE_DIRECTIVE.finditer(text):
+            shown.setdefault(notebook(page, match.group(2)), {}).setdefault(match.group(1), set()).add(None)
+    return shown
+
+
+def _as_read(value: dict, specs) -> dict:
+    """A glued value as the prose shows it: formatted by every spec it is pasted with, or whole."""
+    from myst_nb.core.variables import format_plain_text
+
+    if not specs or None in specs or "application/papermill.record/text/plain" not in value:
+        return value
+    return {spec: format_plain_text(value["application/papermill.record/text/plain"], spec)
+            for spec in sorted(specs)}
+
+
+def output_differences(executed, reference, extracted_glue=None, shown=None) -> list[str]:
     """Where the outputs of ``executed`` differ from those of ``reference`` by nbval's rules.
 
     The notebooks must have the same code cells; each cell's outputs must
     have the same fields (stream names, mime types) with equal values, and
-    every glued value must be equal (``extracted_glue``: see :func:`glued`).
-    Images are not compared, as nbval does not compare them.
+    every glued value (``extracted_glue``: see :func:`glued`) must read the
+    same: where ``shown`` (key -> format specs, see :func:`shown_as`) says
+    how the prose pastes it, as formatted there, since digits beyond those
+    are nowhere on the page; otherwise whole.  Images are not compared, as
+    nbval does not compare them.
     """
     ran, stored = ([c for c in nb.cells if c.cell_type == "code"] for nb in (executed, reference))
     if [c.source for c in ran] != [c.source for c in stored]:
@@ -103,8 +143,11 @@ def output_differences(executed, reference, extracted_glue=None) -> list[str]:
             found.append(f"code cell {number}: " + "; ".join(
                 f"{k}: {str(want.get(k))[:300]!r} stored, {str(got.get(k))[:300]!r} computed" for k in moved))
     got, want = glued(executed, extracted_glue), glued(reference)
+    shown = shown or {}
     for name in sorted(set(got) | set(want)):
-        if got.get(name) != want.get(name):
+        if name not in got or name not in want:
+            found.append(f"glue {name!r}: {want.get(name)!r} stored, {got.get(name)!r} computed")
+        elif _as_read(got[name], shown.get(name)) != _as_read(want[name], shown.get(name)):
             found.append(f"glue {name!r}: {want.get(name)!r} stored, {got.get(name)!r} computed")
     return found
 

@@ -111,3 +111,15 @@ def test_every_law_has_a_noun_for_prose():
     nouns = {name: law.noun for name, law in LAWS.items()}
     assert nouns["power_law"] == "power law" and nouns["sigmoid"] == "sigmoid law"
     assert all(noun.endswith("law") and "law law" not in noun for noun in nouns.values())
+
+
+def test_expit_is_accurate_in_both_tails():
+    from scipy.special import expit as reference
+
+    from opsd.laws import expit
+
+    x = np.concatenate([np.linspace(-700.0, 700.0, 20001), [-1e-300, 0.0, 1e-300]])
+    np.testing.assert_allclose(expit(x), reference(x), rtol=4e-16, atol=0.0)
+    assert expit(-745.0) > 0.0 and expit(745.0) == 1.0
+    np.testing.assert_array_equal(expit([-np.inf, np.inf]), [0.0, 1.0])
+    assert np.isnan(expit(np.nan))

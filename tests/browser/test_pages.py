@@ -146,57 +146,97 @@ def server():
     httpd.server_close()
 
 
+#: Pages open at once: page loads mostly wait (for MathJax, for the network to go idle), so a few in
+#: parallel finish the whole visit sooner, also on a machine whose other core is busy.
+CONCURRENT = int(os.environ.get("OPSD_BROWSER_PAGES", "4"))
+
+
+async def _visit(browser, server, page_path, variant) -> dict:
+    """Open ``page_path`` as ``variant``, save its screenshot and return what the test checks."""
+    viewport, mode = VARIANTS[variant]
+    page = await browser.new_page(viewport=viewport)
+    if mode == "dark":
+        await page.add_init_script(DARK_MODE)
+    seen = {"errors": [], "outside": [], "missing": [], "mode": mode}
+    page.on("console", lambda msg: seen["errors"].append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: seen["errors"].append(str(exc)))
+    page.on("response", lambda response: seen["missing"].append(response.url) if response.status >= 400 else None)
+
+    async def route(request_route):
+        host = urlparse(request_route.request.url).hostname
+        if host in ("127.0.0.1", "localhost", None):
+            await request_route.continue_()
+        else:
+            seen["outside"].append(request_route.request.url)
+            await request_route.abort()
+
+    await page.route("**/*", route)
+    await page.goto(f"{server}/{page_path}", wait_until="networkidle")
+    seen["has_math"] = await page.evaluate(
+        "() => document.querySelectorAll('.math, .MathJax_Preview, span.math').length > 0")
+    if seen["has_math"]:
+        await page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
+        await page.evaluate("() => MathJax.startup.promise")
+    seen["text"] = await page.evaluate("() => document.body.innerText")
+    seen["no_alt"] = await page.evaluate(
+        "() => Array.from(document.images).filter(i => !(i.getAttribute('alt') || '').trim())"
+        ".map(i => i.getAttribute('src'))")
+    seen["broken"] = await page.evaluate(
+        "() => Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0))"
+        ".map(i => i.getAttribute('src'))")
+    seen["typeset"] = await page.evaluate("() => document.querySelectorAll('mjx-container').length")
+    seen["layout"] = await page.evaluate(LAYOUT)
+    seen["theme"] = await page.evaluate("() => document.documentElement.dataset.theme")
+    seen["illegible"] = await page.evaluate(ILLEGIBLE_IN_DARK) if mode == "dark" else []
+    name = page_path.replace("/", "__").removesuffix(".html") + ("" if variant == "desktop" else f".{variant}")
+    await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    await page.close()
+    return seen
+
+
 @pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
+def visits(server, request):
+    """Every (page, variant) a selected test asks for, visited CONCURRENT at a time in one Chromium:
+    (page, variant) -> what was seen there, or the exception the visit raised."""
+    import asyncio
+
+    from playwright.async_api import async_playwright
 
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield browser
-        browser.close()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    async def visit_all():
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+            gate = asyncio.Semaphore(CONCURRENT)
+
+            async def one(page_path, variant):
+                async with gate:
+                    try:
+                        return (page_path, variant), await _visit(browser, server, page_path, variant)
+                    except Exception as error:  # reported by that page's test, not by every test
+                        return (page_path, variant), error
+
+            wanted = sorted({(item.callspec.params["page_path"], item.callspec.params["variant"])
+                             for item in request.session.items if item.originalname == "test_page"})
+            seen = dict(await asyncio.gather(*(one(p, v) for p, v in wanted)))
+            await browser.close()
+            return seen
+
+    return asyncio.run(visit_all())
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("page_path", PAGES)
-def test_page(server, browser, page_path, variant):
-    viewport, mode = VARIANTS[variant]
-    page = browser.new_page(viewport=viewport)
-    if mode == "dark":
-        page.add_init_script(DARK_MODE)
-    errors, outside, missing = [], [], []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("response", lambda response: missing.append(response.url) if response.status >= 400 else None)
-
-    def route(request_route):
-        host = urlparse(request_route.request.url).hostname
-        if host in ("127.0.0.1", "localhost", None):
-            request_route.continue_()
-        else:
-            outside.append(request_route.request.url)
-            request_route.abort()
-
-    page.route("**/*", route)
-    page.goto(f"{server}/{page_path}", wait_until="networkidle")
-    has_math = page.evaluate("() => document.querySelectorAll('.math, .MathJax_Preview, span.math').length > 0")
-    if has_math:
-        page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
-        page.evaluate("() => MathJax.startup.promise")
-    text = page.evaluate("() => document.body.innerText")
-    no_alt = page.evaluate("() => Array.from(document.images).filter(i => !(i.getAttribute('alt') || '').trim())"
-                           ".map(i => i.getAttribute('src'))")
-    broken = page.evaluate("() => Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0))"
-                           ".map(i => i.getAttribute('src'))")
-    typeset = page.evaluate("() => document.querySelectorAll('mjx-container').length")
-    layout = page.evaluate(LAYOUT)
-    theme = page.evaluate("() => document.documentElement.dataset.theme")
-    illegible = page.evaluate(ILLEGIBLE_IN_DARK) if mode == "dark" else []
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    name = page_path.replace("/", "__").removesuffix(".html") + ("" if variant == "desktop" else f".{variant}")
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-    page.close()
+def test_page(visits, page_path, variant):
+    seen = visits[(page_path, variant)]
+    if isinstance(seen, Exception):
+        raise seen
+    mode, text, layout, has_math = seen["mode"], seen["text"], seen["layout"], seen["has_math"]
+    outside, missing, errors = seen["outside"], seen["missing"], seen["errors"]
+    broken, no_alt, typeset, theme, illegible = (seen[k] for k in ("broken", "no_alt", "typeset", "theme",
+                                                                  "illegible"))
 
     assert not outside, f"requests left the machine: {outside}"
     assert not missing, f"resources that failed to load: {missing}"
