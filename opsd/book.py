@@ -14,11 +14,12 @@ def glue(name: str, value) -> None:
     """Glue ``value`` for ``{glue:text}`` without displaying it.
 
     Numbers are glued as plain Python floats (numpy scalars break format
-    specs) rounded to SIGNIFICANT digits: a little beyond the three or four
-    the prose shows, and far above the last bits of floating point, which
-    differ between CPUs and BLAS kernels.  The stored outputs the tests
-    compare are therefore what the reader sees, and the same on every
-    machine.  Strings and integers are glued as they are.
+    specs) rounded to SIGNIFICANT digits, a little beyond the three or four
+    the prose shows.  The tests compare a glued number as the prose shows it
+    (formatted by each ``{glue:text}`` spec that pastes it), so the digits
+    beyond those, which can move with the CPU, the BLAS kernel or where an
+    optimiser stopped, are never a result.  Strings and integers are glued
+    as they are.
     """
     from myst_nb import glue as _glue
 
