@@ -5,8 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-# Chapters that are notebooks (MyST Markdown with a kernel) and their
-# executed reference copies, which nbval compares against on every test run.
+# Chapters that are notebooks (MyST Markdown with a kernel); `make reference`
+# executes them into tests/notebooks, the reference copies that every test run
+# compares the book's executed chapters with.
 NOTEBOOKS := index.md $(wildcard chapters/*.md)
 
 .PHONY: runs book test unit lint browser chromium pdf bench reference portable clean
@@ -34,6 +35,7 @@ runs: $(STAMP)
 # re-reads every page, so a change to opsd alone still re-executes them all.
 book: runs
 	mkdir -p $(FIGURES)
+	rm -rf _build/jupyter_execute
 	$(BIN)/jupyter-book build --all --warningiserror --keep-going .
 
 # Unit tests; the book, every chapter executed once; the executed chapters

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import threading
 
 __all__ = ["one_thread"]
 
@@ -24,8 +25,28 @@ def _controller():
     return ThreadpoolController()
 
 
+_lock = threading.Lock()
+_depth = 0
+_limiter = None
+
+
 @contextlib.contextmanager
 def one_thread():
-    """Limit every BLAS and OpenMP library to one thread for the duration, then restore it."""
-    with _controller().limit(limits=1):
+    """Limit every BLAS and OpenMP library to one thread for the duration, then restore it.
+
+    The limit is process-wide, so it is counted: the first of any nested or
+    concurrent (threaded) uses sets it, and the last to leave restores it.
+    """
+    global _depth, _limiter
+    with _lock:
+        if _depth == 0:
+            _limiter = _controller().limit(limits=1)
+        _depth += 1
+    try:
         yield
+    finally:
+        with _lock:
+            _depth -= 1
+            if _depth == 0:
+                _limiter.restore_original_limits()
+                _limiter = None

@@ -32,7 +32,9 @@ import hashlib
 import json
 import os
 import pickle
+import platform
 import sys
+import tempfile
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -61,11 +63,13 @@ NUMERICAL = ("numpy", "scipy", "pandas")
 
 
 def runs_dir() -> Path | None:
-    """Where results are stored: ``$OPSD_RUNS``, or ``_build/runs`` beside ``data/``; None when it is ``off``."""
+    """Where results are stored: ``$OPSD_RUNS`` (relative to the root that holds ``data/``), or
+    ``_build/runs`` there; None when it is ``off``."""
     chosen = os.environ.get("OPSD_RUNS")
     if chosen == "off":
         return None
-    return Path(chosen) if chosen else DATA_DIR.parent / "_build" / "runs"
+    # A relative path is taken from the book's root, wherever the process runs (chapters run in chapters/).
+    return DATA_DIR.parent / chosen if chosen else DATA_DIR.parent / "_build" / "runs"
 
 
 @dataclass(frozen=True)
@@ -186,8 +190,9 @@ def _feed(h, value) -> None:
 
     if isinstance(value, GainData):  # by its numbers, not by the path it was read from
         _feed(h, ("GainData", value.sizes, value.gains, value.se))
-    elif isinstance(value, FitSet):  # a function of its data and of the fitting code (in the key)
-        _feed(h, ("FitSet", value.data, [fit.name for fit in value.fits]))
+    elif isinstance(value, FitSet):
+        _feed(h, ("FitSet", value.data, value.excluded,
+                  [(fit.name, fit.params, fit.chi2, fit.status) for fit in value.fits]))
     elif isinstance(value, np.ndarray):
         array = np.ascontiguousarray(value)
         h.update(f"ndarray {array.dtype.str} {array.shape}".encode())
@@ -213,22 +218,28 @@ def _feed(h, value) -> None:
 
 @functools.cache
 def environment() -> dict:
-    """What, besides the code and the data, can change a run's numbers: library versions, Python, BLAS."""
+    """What, besides the code and the data, can change a run's numbers: library versions, Python, the BLAS
+    kernels, the NumPy loops chosen for this CPU, and the machine."""
     from importlib.metadata import version
 
     import scipy.linalg  # noqa: F401  (loads SciPy's BLAS, so that threadpoolctl sees it)
+    from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
     from threadpoolctl import threadpool_info
 
     kernels = sorted({(lib.get("internal_api"), lib.get("version"), lib.get("architecture"))
                       for lib in threadpool_info() if lib.get("user_api") == "blas"}, key=repr)
     return {"python": sys.version.split()[0], **{name: version(name) for name in NUMERICAL},
-            "blas": [" ".join(str(part) for part in kernel) for kernel in kernels]}
+            "blas": [" ".join(str(part) for part in kernel) for kernel in kernels],
+            "numpy loops": [target for target in __cpu_dispatch__ if __cpu_features__.get(target)],
+            "machine": platform.machine()}
 
 
 def key(run: Run, arguments: dict) -> str:
     """The cache key of ``run`` with resolved ``arguments`` (see the module docstring)."""
     h = hashlib.sha256()
-    _feed(h, (run.function.__module__, run.function.__qualname__, arguments, run.over, sources.digest(run.modules),
+    # runs itself too: Run.compute assembles the result.
+    _feed(h, (run.function.__module__, run.function.__qualname__, arguments, run.over,
+              sources.digest((*run.modules, "runs")),
               json.dumps(environment(), sort_keys=True)))
     return h.hexdigest()[:20]
 
@@ -251,12 +262,13 @@ def _store(run: Run, run_key: str, result, seconds: float) -> bool:
         return False
     edited = sources.changed_since_import(run.modules)
     if edited:
-        warnings.warn(f"run {run.name!r} not stored: {', '.join(edited)} changed since opsd was imported "
-                      "(restart the kernel to use the new code)", stacklevel=3)
+        warnings.warn(f"run {run.name!r} computed afresh and not stored: {', '.join(edited)} changed since "
+                      "opsd was imported (restart the kernel to use the new code)", stacklevel=3)
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(f".{os.getpid()}.tmp")
-    partial.write_bytes(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+    handle, partial = tempfile.mkstemp(suffix=".tmp", dir=path.parent)
+    with os.fdopen(handle, "wb") as file:
+        pickle.dump(result, file, protocol=pickle.HIGHEST_PROTOCOL)
     os.replace(partial, path)
     path.with_suffix(".json").write_text(json.dumps({"seconds": round(seconds, 2), **environment()}, indent=1))
     return True
@@ -268,7 +280,9 @@ def get(name: str, **overrides):
     arguments = run.resolve(**overrides)
     run_key = key(run, arguments)
     path = _path(run, run_key)
-    if path is not None and path.exists():
+    # A module loaded after the snapshot, or edited since, may hold other code than the key says:
+    # then nothing is served (and, in _store, nothing is stored).
+    if path is not None and path.exists() and not sources.changed_since_import(run.modules):
         return pickle.loads(path.read_bytes())
     start = time.perf_counter()
     result = run.compute(arguments)
@@ -338,19 +352,23 @@ def main(argv=None) -> int:
     show = commands.add_parser("status", help="list every run, its key and whether it is stored")
     show.add_argument("names", nargs="*")
     args = parser.parse_args(argv)
-    try:
-        names = args.names or None
-        if args.command == "build":
-            start = time.perf_counter()
-            build(names, args.jobs)
-            print(f"runs built in {time.perf_counter() - start:.1f} s into {runs_dir()}")
-        else:
-            for row in status(names):
-                print(f"{row['run']:28} {row['key']}  {'stored' if row['stored'] else 'STALE'}  "
-                      f"({', '.join(row['modules'])})")
+    names = args.names or None
+    try:  # bad names or settings are one line; an error inside a run keeps its traceback
+        for name in names or ():
+            _lookup(name)
+        if args.command == "build" and runs_dir() is None:
+            raise ValueError("OPSD_RUNS=off: there is no cache to build")
     except ValueError as error:
         print(f"python -m opsd.runs: {error}", file=sys.stderr)
         return 2
+    if args.command == "build":
+        start = time.perf_counter()
+        build(names, args.jobs)
+        print(f"runs built in {time.perf_counter() - start:.1f} s into {runs_dir()}")
+    else:
+        for row in status(names):
+            print(f"{row['run']:28} {row['key']}  {'stored' if row['stored'] else 'STALE'}  "
+                  f"({', '.join(row['modules'])})")
     return 0
 
 

@@ -84,29 +84,40 @@ def glued(notebook, extracted=None) -> dict[str, dict]:
     return values
 
 
-GLUE_ROLE = re.compile(r"\{glue:text\}`([^`]+)`")
-GLUE_DIRECTIVE = re.compile(r"```\{glue\}\s+(\S+)\s*\n(?::doc:\s*(\S+))?")
+GLUE_ROLE = re.compile(r"\{glue(?::(\w+))?\}`([^`]+)`")
+GLUE_DIRECTIVE = re.compile(r"```\{glue(?::\w+)?\}[ \t]+(\S+)[ \t]*((?:\n:[^\n]*)*)")
 
 
-def shown_as(pages) -> dict[str, dict[str, set]]:
+def shown_as(pages, root: Path = ROOT) -> dict[str, dict[str, set]]:
     """Notebook (its path from the root, without suffix) -> glue key -> every format spec the prose of
     ``pages`` pastes it with (``{glue:text}`[doc::]key[:spec]```, parsed as myst-nb parses it), or
-    None where a page pastes it whole (the ``glue`` directive)."""
+    None where a page pastes it whole (any other glue role or directive)."""
     shown: dict[str, dict[str, set]] = {}
 
-    def notebook(page, doc):
-        target = (page.parent / doc).resolve() if doc else page.resolve()
-        return target.relative_to(ROOT).with_suffix("").as_posix()
+    def paste(page, doc, key, spec):
+        if doc is None:
+            target = page.resolve()
+        elif doc.startswith("/"):  # from the source root, as Sphinx reads it
+            target = (root / doc.lstrip("/")).resolve()
+        else:
+            target = (page.parent / doc).resolve()
+        notebook = target.relative_to(root.resolve()).with_suffix("").as_posix()
+        shown.setdefault(notebook, {}).setdefault(key, set()).add(spec)
 
     for page in pages:
         page = Path(page)
         text = page.read_text(encoding="utf-8")
         for match in GLUE_ROLE.finditer(text):
-            key, spec = match.group(1).rsplit(":", 1) if ":" in match.group(1) else (match.group(1), "s")
+            role, content = match.groups()
+            if role == "text":
+                key, spec = content.rsplit(":", 1) if ":" in content else (content, "s")
+            else:
+                key, spec = content, None
             doc, key = key.split("::", 1) if "::" in key else (None, key)
-            shown.setdefault(notebook(page, doc), {}).setdefault(key, set()).add(spec)
+            paste(page, doc, key, spec)
         for match in GLUE_DIRECTIVE.finditer(text):
-            shown.setdefault(notebook(page, match.group(2)), {}).setdefault(match.group(1), set()).add(None)
+            doc = re.search(r"^:doc:\s*(\S+)", match.group(2), re.MULTILINE)
+            paste(page, doc.group(1) if doc else None, match.group(1), None)
     return shown
 
 

@@ -87,3 +87,28 @@ def test_the_comparison_of_executed_chapters_sees_a_changed_stream_and_changed_c
     next(c for c in changed.cells if c.cell_type == "code").source += "\nx = 1"
     assert output_differences(changed, reference) == [
         "the code cells differ: the executed notebook is not this chapter's reference"]
+
+
+def test_glue_is_compared_as_every_page_shows_it(tmp_path):
+    from .make_reference import shown_as
+
+    page = tmp_path / "chapters" / "probe.md"
+    page.parent.mkdir()
+    page.write_text("{glue:text}`x:.1f` and {glue:text}`/chapters/scaling.md::avg70:.2f`, {glue}`y`\n"
+                    "```{glue:figure} z\n:name: fig-z\n:doc: other.md\n```\n", encoding="utf-8")
+    shown = shown_as([page], root=tmp_path)
+    assert shown == {"chapters/probe": {"x": {".1f"}, "y": {None}}, "chapters/scaling": {"avg70": {".2f"}},
+                     "chapters/other": {"z": {None}}}
+    reference = nbformat.read(REFERENCE_DIR / "bootstrap.ipynb", as_version=4)
+    changed = nbformat.read(REFERENCE_DIR / "bootstrap.ipynb", as_version=4)
+    record = next(o for c in changed.cells for o in c.get("outputs", [])
+                  if o.get("metadata", {}).get("scrapbook", {}).get("name") == "drop_resample_hi")
+    mime = "application/papermill.record/text/plain"
+    value = float(record["data"][mime])
+    as_read = {"chapters/bootstrap": {"drop_resample_hi": {".1f"}}}["chapters/bootstrap"]
+    unread = 0.001 if f"{value + 0.001:.1f}" == f"{value:.1f}" else -0.001
+    record["data"][mime] = repr(value + unread)  # a digit no page prints
+    assert output_differences(changed, reference, shown=as_read) == []
+    assert output_differences(changed, reference) != []  # compared whole where no page says how it is read
+    record["data"][mime] = repr(value + 0.1)  # a digit the page prints
+    assert output_differences(changed, reference, shown=as_read) != []

@@ -1,5 +1,6 @@
 """The book's named runs: declared once, keyed by everything they use, computed once, never stale."""
 
+import json
 import os
 import pickle
 import shutil
@@ -54,13 +55,21 @@ def test_editing_a_module_a_run_uses_changes_its_key_and_editing_another_does_no
     assert runs.key(run, arguments) != before
 
 
-def test_the_key_includes_python_the_numerical_libraries_and_the_blas_kernel():
+def test_the_key_includes_python_the_libraries_the_blas_kernel_and_numpys_loops():
     environment = runs.environment()
-    assert set(environment) == {"python", "blas", *runs.NUMERICAL}
+    assert set(environment) == {"python", "blas", "numpy loops", "machine", *runs.NUMERICAL}
     assert environment["blas"], "threadpoolctl found no BLAS"
+    if not environment["numpy loops"]:
+        pytest.skip("NumPy dispatches no loop above its baseline on this CPU")
+    fewer = environment["numpy loops"][-1]
+    script = "import json; from opsd import runs; print(json.dumps(runs.environment()['numpy loops']))"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                          env={**os.environ, "NPY_DISABLE_CPU_FEATURES": fewer})
+    assert fewer not in done.stdout and done.stdout.strip() != json.dumps(environment["numpy loops"])
 
 
-def test_editing_a_source_file_changes_the_key_and_code_edited_after_import_is_not_stored(tmp_path):
+def test_editing_a_source_file_changes_the_key_and_code_edited_after_import_is_neither_served_nor_stored(
+        tmp_path):
     shutil.copytree(ROOT / "opsd", tmp_path / "opsd", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(ROOT / "data", tmp_path / "data")
     env = {**os.environ, "PYTHONPATH": str(tmp_path), "OPSD_RUNS": str(tmp_path / "runs")}
@@ -73,6 +82,9 @@ def test_editing_a_source_file_changes_the_key_and_code_edited_after_import_is_n
 
     key = "from opsd import runs; run = runs.RUNS['bootstrap_70']; print(runs.key(run, run.resolve()))"
     before = python(key)
+    python("from opsd import runs; runs.get('bootstrap_70', n_resamples=20)")
+    (stored,) = (tmp_path / "runs").rglob("*.pkl")
+    stored.write_bytes(pickle.dumps("the result stored before the edit"))
     after_import = python("""
         import warnings
         from pathlib import Path
@@ -81,11 +93,12 @@ def test_editing_a_source_file_changes_the_key_and_code_edited_after_import_is_n
         module.write_text(module.read_text() + "\\n# edited after import\\n")
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            runs.get("bootstrap_70", n_resamples=20)
-        print([str(w.message) for w in caught])
+            result = runs.get("bootstrap_70", n_resamples=20)
+        print(type(result).__name__, [str(w.message) for w in caught])
     """)
-    assert "resampling changed since opsd was imported" in after_import
-    assert not list((tmp_path / "runs").rglob("*.pkl"))
+    # Neither served under the key of the code as imported, nor stored.
+    assert after_import.startswith("BootstrapResult") and "resampling changed since opsd" in after_import
+    assert list((tmp_path / "runs").rglob("*.pkl")) == [stored]
     assert python(key) != before  # a fresh process imports the edited file: another key
 
 
