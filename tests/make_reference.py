@@ -5,7 +5,8 @@
 Each MyST Markdown chapter that has a kernel becomes
 ``tests/notebooks/<name>.ipynb``, executed in the chapter's own directory.
 Images are dropped from the stored outputs (nbval does not compare them)
-and so are execution timestamps and random cell ids, so that ``git diff tests/notebooks``
+and so are execution timestamps and random cell ids, and each stream is one
+output however the kernel chunked it, so that ``git diff tests/notebooks``
 shows only the numbers and text that moved.  It also redraws
 ``docs/figure_1.png``, the figure the README shows, from the same data.
 """
@@ -164,9 +165,13 @@ def output_differences(executed, reference, extracted_glue=None, shown=None) -> 
 
 
 def _tidy(notebook) -> None:
+    from nbval.plugin import coalesce_streams
+
     for number, cell in enumerate(notebook.cells):
         cell.id = f"cell-{number}"  # stable ids instead of random ones
         cell.metadata.pop("execution", None)
+        if cell.cell_type == "code":  # one output per stream, however the kernel chunked it
+            cell.outputs = coalesce_streams(cell.outputs)
         for output in cell.get("outputs", []):
             for mime in DROPPED_MIME:
                 output.get("data", {}).pop(mime, None)
