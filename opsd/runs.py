@@ -312,12 +312,13 @@ def _build_one(name: str) -> tuple[str, float, bool]:
     return name, seconds, _store(run, key(run, arguments), result, seconds)
 
 
-def build(names=None, jobs: int = 1, out=print) -> list[tuple[str, float]]:
+def build(names=None, jobs: int = 1, out=functools.partial(print, flush=True)) -> list[tuple[str, float]]:
     """Compute every stale run among ``names`` (default: all), in ``jobs`` processes.
 
     Each run is one task with its own seed, so a parallel build stores the
     same results as a serial one.  Prints each run as it starts and its time
-    as it ends; returns (name, seconds) of the runs computed.
+    as it ends (flushed at once, as the workers print, so that the lines keep
+    their order in a log); returns (name, seconds) of the runs computed.
     """
     if runs_dir() is None:
         raise ValueError("OPSD_RUNS=off: there is no cache to build")
