@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .checks import check_sizes, normal_quantile
+from .checks import check_level, check_sizes, normal_quantile
 
 if TYPE_CHECKING:
     from .fitting import FitSet
@@ -126,6 +126,7 @@ def mixture_quantile(q: float, weights, means, sds) -> np.ndarray:
     so the result does not depend on rounding.  Where more than ``q`` (or
     1 - ``q``) of the weight sits at infinity the quantile is -inf (or +inf).
     """
+    check_level(q, "q")
     weights, means, sds = np.asarray(weights, float), np.asarray(means, float), np.asarray(sds, float)
     finite = (weights[:, None] > 0) & np.isfinite(sds) & np.isfinite(means)
     lo = np.min(np.where(finite, means - 40 * sds, np.inf), axis=0)

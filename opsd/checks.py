@@ -11,7 +11,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-__all__ = ["check_sizes", "check_count", "normal_quantile"]
+__all__ = ["check_sizes", "check_count", "check_level", "normal_quantile"]
 
 
 def check_sizes(sizes, what: str = "prediction sizes") -> np.ndarray:
@@ -29,8 +29,13 @@ def check_count(value, name: str, minimum: int = 1) -> int:
     return int(value)
 
 
+def check_level(level, name: str = "level") -> float:
+    """``level`` as a float if it is a number strictly between 0 and 1, else a ValueError naming ``name``."""
+    if isinstance(level, bool) or not (isinstance(level, (float, int, np.floating, np.integer)) and 0 < level < 1):
+        raise ValueError(f"{name} must be between 0 and 1, got {level!r}")
+    return float(level)
+
+
 def normal_quantile(level: float) -> float:
     """z such that mean -/+ z sd is the central normal interval of probability ``level``."""
-    if not (isinstance(level, (float, int, np.floating)) and 0 < level < 1):
-        raise ValueError(f"level must be between 0 and 1, got {level!r}")
-    return NormalDist().inv_cdf(0.5 + level / 2)
+    return NormalDist().inv_cdf(0.5 + check_level(level) / 2)

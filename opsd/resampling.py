@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .averaging import combine
-from .checks import check_count, check_sizes
+from .checks import check_count, check_level, check_sizes
 from .data import GainData
 from .fitting import FAILED, LIMIT, FitSet, fit_all, refit_all
 from .weights import CRITERIA, akaike_weights, check_rule
@@ -30,6 +30,7 @@ CHUNK = 2000
 
 def percentile_interval(samples, level: float = 0.95) -> tuple[float, float]:
     """Equal-tailed percentile interval of the finite ``samples``."""
+    level = check_level(level)
     samples = np.asarray(samples, float)
     samples = samples[np.isfinite(samples)]
     if samples.size == 0:
@@ -190,14 +191,16 @@ class BootstrapResult:
                              "ci_high": intervals[:, 1], "ci_width": intervals[:, 1] - intervals[:, 0]})
 
     def summary(self, level: float = 0.95) -> list[dict]:
-        """Per size: mean and interval of the average and of each law."""
+        """Per size: mean and interval of the average and of each law, the interval under a key
+        that names its level (``ci95``, ``ci90``, ``ci97.5``)."""
+        label = f"ci{100 * check_level(level):g}"
         out = []
         for size in self.sizes:
             out.append({
                 "size_b": float(size),
                 "mean": self.mean(size),
-                "ci95": list(self.ci(size, level=level)),
-                "models": {name: {"mean": self.mean(size, name), "ci95": list(self.ci(size, name, level))}
+                label: list(self.ci(size, level=level)),
+                "models": {name: {"mean": self.mean(size, name), label: list(self.ci(size, name, level))}
                            for name in self.names},
             })
         return out

@@ -43,3 +43,23 @@ def test_normal_quantile():
 def test_normal_quantile_rejects(level):
     with pytest.raises(ValueError, match="level must be between 0 and 1"):
         normal_quantile(level)
+
+
+@pytest.mark.parametrize("level", [0.0, 1.0, 95, -0.5, float("nan"), "0.95", True])
+def test_a_level_outside_zero_one_is_named(level):
+    from opsd import percentile_interval
+    from opsd.averaging import mixture_quantile
+
+    with pytest.raises(ValueError, match="level must be between 0 and 1"):
+        percentile_interval([1.0, 2.0, 3.0], level)
+    with pytest.raises(ValueError, match="q must be between 0 and 1"):
+        mixture_quantile(level, np.array([1.0]), np.array([[0.0]]), np.array([[1.0]]))
+
+
+def test_a_bootstrap_summary_names_its_level(observed):
+    from opsd import bootstrap
+
+    result = bootstrap(observed, [70.0], n_resamples=30, seed=0)
+    at_90, at_95 = result.summary(0.90)[0], result.summary()[0]
+    assert "ci90" in at_90 and "ci95" not in at_90 and "ci90" in at_90["models"]["power_law"]
+    assert at_90["ci90"] == list(result.ci(70.0, level=0.90)) and at_95["ci95"] == list(result.ci(70.0))
