@@ -12,9 +12,10 @@ computes it (and stores it) when none does.  The key is everything that can
 change the result (:func:`key`): the run's function and its arguments, the
 input data by content, the source of every opsd module the function uses
 *as it was imported* (:mod:`opsd.sources`), the versions of the numerical
-libraries, the Python version and the BLAS kernels in use.  A result is not
-stored when a module it used was edited after it was imported, so a stale
-result is never served.
+libraries, the Python version, the BLAS kernels and the NumPy loops in use,
+and the machine.  When a module a run uses was edited after it was imported,
+the run is computed afresh and neither read from nor written to the cache,
+so a stale result is never served.
 
 ``python -m opsd.runs build [-j N]`` computes every stale run (in ``N``
 processes, each run seeded, so the results equal a serial build's), and
